@@ -1,0 +1,59 @@
+package cmdutil
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ExitCode is the status mfpdev exits with.
+type ExitCode int
+
+// Exit statuses, listed in every command's help.
+const (
+	ExitOK        ExitCode = 0 // success
+	ExitError     ExitCode = 1 // the operation failed
+	ExitUsage     ExitCode = 2 // invalid flags or arguments
+	ExitCancelled ExitCode = 3 // interrupted by the user (Ctrl-C, SIGTERM)
+	ExitAuth      ExitCode = 4 // the server rejected the credentials
+)
+
+// ExitStatusHelp is appended to the long help of commands.
+const ExitStatusHelp = `
+Exit status:
+  0  success
+  1  the operation failed
+  2  invalid flags or arguments
+  3  interrupted (Ctrl-C or SIGTERM); nothing was left half-written
+  4  the server rejected the credentials`
+
+// UsageError reports invalid flags or arguments; it exits with ExitUsage.
+type UsageError struct{ Err error }
+
+func (e *UsageError) Error() string { return e.Err.Error() }
+func (e *UsageError) Unwrap() error { return e.Err }
+
+// Usagef returns a UsageError with a formatted message.
+func Usagef(format string, args ...any) error {
+	return &UsageError{Err: fmt.Errorf(format, args...)}
+}
+
+// AuthError reports credentials a server rejected; it exits with ExitAuth.
+type AuthError struct{ Err error }
+
+func (e *AuthError) Error() string { return e.Err.Error() }
+func (e *AuthError) Unwrap() error { return e.Err }
+
+// SilentError makes the command exit with Code without printing anything
+// more, because the command already reported the failure on its own.
+type SilentError struct{ Code ExitCode }
+
+func (e *SilentError) Error() string { return fmt.Sprintf("exit status %d", e.Code) }
+
+// ErrCancelled reports an operation interrupted by the user.
+var ErrCancelled = errors.New("interrupted")
+
+// FlagRequiredError returns the error for a value that is missing when
+// mfpdev cannot prompt for it.
+func FlagRequiredError(flag string) error {
+	return Usagef("%s required when not running interactively", flag)
+}

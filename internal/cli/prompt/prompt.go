@@ -1,0 +1,56 @@
+// Package prompt asks the user for values on a terminal. Commands depend on
+// the Prompter interface only, so that the survey library (archived
+// upstream) can be replaced without touching them, and tests can answer
+// prompts without a terminal.
+package prompt
+
+import (
+	"errors"
+
+	"github.com/AlecAivazis/survey/v2"
+	"github.com/AlecAivazis/survey/v2/terminal"
+)
+
+// ErrCancelled is returned when the user interrupts a prompt with Ctrl-C.
+var ErrCancelled = errors.New("cancelled")
+
+// Prompter asks the user for one value at a time.
+type Prompter interface {
+	// Input asks for a line of text; defaultValue is returned for an empty answer.
+	Input(message, defaultValue string) (string, error)
+	// Password asks for a secret without echoing it.
+	Password(message string) (string, error)
+	// Confirm asks a yes/no question.
+	Confirm(message string, defaultValue bool) (bool, error)
+}
+
+// Survey is a Prompter that uses the process's terminal.
+type Survey struct{}
+
+// Input asks for a line of text on the terminal.
+func (Survey) Input(message, defaultValue string) (string, error) {
+	var answer string
+	err := survey.AskOne(&survey.Input{Message: message, Default: defaultValue}, &answer)
+	return answer, mapError(err)
+}
+
+// Password asks for a secret on the terminal without echoing it.
+func (Survey) Password(message string) (string, error) {
+	var answer string
+	err := survey.AskOne(&survey.Password{Message: message}, &answer)
+	return answer, mapError(err)
+}
+
+// Confirm asks a yes/no question on the terminal.
+func (Survey) Confirm(message string, defaultValue bool) (bool, error) {
+	var answer bool
+	err := survey.AskOne(&survey.Confirm{Message: message, Default: defaultValue}, &answer)
+	return answer, mapError(err)
+}
+
+func mapError(err error) error {
+	if errors.Is(err, terminal.InterruptErr) {
+		return ErrCancelled
+	}
+	return err
+}
