@@ -1,0 +1,1 @@
+var WL_CHECKSUM = {"checksum":0,"date":1796414079665,"machine":"vm"}
