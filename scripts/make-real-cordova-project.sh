@@ -27,7 +27,7 @@ ANDROID_VERSION=13.0.0
 IOS_VERSION=7.1.1
 MFP_PLUGIN_VERSION=8.0.2024082705
 # Versions of the plugins cordova-plugin-mfp depends on, pinned so that
-# every build of the project holds the same files.
+# every build of the project contains the same files.
 DEPENDENCY_PLUGINS=(
 	cordova-plugin-device@3.0.0
 	cordova-plugin-dialogs@2.0.2
@@ -90,9 +90,8 @@ fi
 start=$SECONDS
 install_cordova
 
-# Cordova reads this to decide whether to ask about telemetry; the flag
-# below already turns it off, and no command here may wait for input.
-export CI="${CI:-true}"
+# --no-telemetry and a closed stdin keep Cordova from asking about
+# telemetry, so no command here waits for input.
 run_cordova() {
 	log "== cordova $*"
 	(cd "$dir" && "$cordova" "$@" --no-telemetry </dev/null) >&2
