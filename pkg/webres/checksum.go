@@ -1,0 +1,354 @@
+package webres
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"io/fs"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// Sum is the web-resources checksum of a tree and what it was computed over.
+type Sum struct {
+	Checksum uint32   // CRC-32 (IEEE) as the device reports it
+	Size     int64    // raw bytes of the included files, filelist included
+	Paths    []string // included paths in checksum order, filelist included
+	FileList []byte   // content of the filelist file to ship
+}
+
+// Tuning of the read pipeline. Memory held by file contents stays below
+// readWindow plus one streamBuffer, whatever the size of the tree.
+const (
+	readWorkers  = 4         // files read at the same time
+	readAhead    = 256       // files read ahead of the CRC, at most
+	readWindow   = 16 << 20  // bytes read ahead of the CRC, at most
+	streamAbove  = 4 << 20   // files larger than this are streamed
+	streamBuffer = 256 << 10 // chunk size when streaming
+	sizeUnknown  = int64(-1)
+)
+
+// source is one checksummed path and how to read it.
+type source struct {
+	path    string
+	size    int64 // expected size, or sizeUnknown
+	content []byte
+	open    func() (io.ReadCloser, error) // nil when content is used
+}
+
+// Compute returns the web-resources checksum of a tree whose regular files
+// are paths ('/'-separated, relative to www, any order). open is called
+// once for each included path, from several goroutines at once, and may
+// return a reader with a Stat method (like *os.File) to size its buffer.
+// The content of "filelist" is synthesized and never read through open.
+func Compute(ctx context.Context, paths []string, open func(path string) (io.ReadCloser, error)) (Sum, error) {
+	sizes := make(map[string]int64, len(paths))
+	for _, p := range paths {
+		sizes[p] = sizeUnknown
+	}
+	return compute(ctx, sizes, func(p string) func() (io.ReadCloser, error) {
+		return func() (io.ReadCloser, error) { return open(p) }
+	})
+}
+
+// Sum computes the web-resources checksum of the scanned files.
+func (t *Tree) Sum(ctx context.Context) (Sum, error) {
+	sizes := make(map[string]int64, len(t.Files))
+	disk := make(map[string]string, len(t.Files))
+	for _, f := range t.Files {
+		sizes[f.Path] = f.Size
+		disk[f.Path] = f.DiskPath
+	}
+	return compute(ctx, sizes, func(p string) func() (io.ReadCloser, error) {
+		return func() (io.ReadCloser, error) { return os.Open(disk[p]) }
+	})
+}
+
+// compute orders the paths, builds the filelist and runs the CRC.
+func compute(ctx context.Context, sizes map[string]int64, opener func(string) func() (io.ReadCloser, error)) (Sum, error) {
+	sizes[FileListName] = 0
+	paths := make([]string, 0, len(sizes))
+	for p := range sizes {
+		if !ExcludedFromChecksum(p) {
+			paths = append(paths, p)
+		}
+	}
+	slices.SortFunc(paths, func(a, b string) int {
+		switch {
+		case Less(a, b):
+			return -1
+		case Less(b, a):
+			return 1
+		}
+		return 0
+	})
+
+	fileList := []byte("/" + strings.Join(paths, "\n/"))
+	sources := make([]source, len(paths))
+	for i, p := range paths {
+		if p == FileListName {
+			sources[i] = source{path: p, size: int64(len(fileList)), content: fileList}
+			continue
+		}
+		sources[i] = source{path: p, size: sizes[p], open: opener(p)}
+	}
+
+	checksum, size, err := crcSources(ctx, sources)
+	if err != nil {
+		return Sum{}, err
+	}
+	return Sum{Checksum: checksum, Size: size, Paths: paths, FileList: fileList}, nil
+}
+
+// chunk is the head of one file, read ahead of the CRC. When rest is not
+// nil the file continues there and the consumer streams it.
+type chunk struct {
+	data     []byte
+	rest     io.ReadCloser
+	reserved int64 // bytes of the window held until the CRC is done
+	err      error
+}
+
+// crcSources reads the sources with a few goroutines into an ordered
+// window bounded in files and bytes, and feeds one sequential CRC.
+func crcSources(ctx context.Context, sources []source) (uint32, int64, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	window := newByteWindow(readWindow)
+	slots := make([]chan chunk, readAhead)
+	for i := range slots {
+		slots[i] = make(chan chunk, 1)
+	}
+	tickets := make(chan struct{}, readAhead)
+	type job struct {
+		index    int
+		reserved int64
+	}
+	jobs := make(chan job)
+
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		defer close(jobs)
+		for i, s := range sources {
+			reserve := s.size
+			if reserve < 0 || reserve > streamAbove {
+				reserve = streamAbove
+			}
+			select {
+			case tickets <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			if window.acquire(ctx, reserve) != nil {
+				return
+			}
+			select {
+			case jobs <- job{i, reserve}:
+			case <-ctx.Done():
+				window.release(reserve)
+				return
+			}
+		}
+	})
+	for range readWorkers {
+		wg.Go(func() {
+			for j := range jobs {
+				slots[j.index%readAhead] <- readHead(ctx, sources[j.index], j.reserved, window)
+			}
+		})
+	}
+	defer func() {
+		// Stop the readers and close files a failure left unread.
+		cancel()
+		wg.Wait()
+		for _, slot := range slots {
+			select {
+			case c := <-slot:
+				if c.rest != nil {
+					c.rest.Close()
+				}
+			default:
+			}
+		}
+	}()
+
+	h := newStripCRC()
+	var size int64
+	for i, s := range sources {
+		var c chunk
+		select {
+		case c = <-slots[i%readAhead]:
+		case <-ctx.Done():
+			return 0, 0, ctx.Err()
+		}
+		if c.err != nil {
+			return 0, 0, c.err
+		}
+
+		h.write(c.data)
+		size += int64(len(c.data))
+		if c.rest != nil {
+			n, err := h.stream(ctx, c.rest)
+			c.rest.Close()
+			size += n
+			if err != nil {
+				return 0, 0, fmt.Errorf("read %s: %w", s.path, err)
+			}
+		}
+		window.release(c.reserved)
+		<-tickets
+
+		h.writePath(s.path)
+	}
+	return h.crc, size, nil
+}
+
+// readHead reads a source up to reserved bytes. A longer file is handed on
+// open, with what was read so far, for the consumer to stream.
+func readHead(ctx context.Context, s source, reserved int64, window *byteWindow) chunk {
+	if s.open == nil {
+		return chunk{data: s.content, reserved: reserved}
+	}
+	if err := ctx.Err(); err != nil {
+		window.release(reserved)
+		return chunk{err: err}
+	}
+
+	rc, err := s.open()
+	if err != nil {
+		window.release(reserved)
+		return chunk{err: fmt.Errorf("read %s: %w", s.path, err)}
+	}
+
+	capacity := reserved
+	if s.size < 0 {
+		if st, ok := rc.(interface{ Stat() (fs.FileInfo, error) }); ok {
+			if info, err := st.Stat(); err == nil && info.Mode().IsRegular() && info.Size() < capacity {
+				capacity = info.Size()
+			}
+		}
+	}
+	// One byte more than expected tells a complete read from a file that grew.
+	buf := make([]byte, capacity+1)
+	n, err := io.ReadFull(rc, buf)
+	switch {
+	case err == nil:
+		return chunk{data: buf, rest: rc, reserved: reserved}
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		rc.Close()
+		window.release(reserved - int64(n))
+		return chunk{data: buf[:n], reserved: int64(n)}
+	default:
+		rc.Close()
+		window.release(reserved)
+		return chunk{err: fmt.Errorf("read %s: %w", s.path, err)}
+	}
+}
+
+// stripCRC is a running CRC-32 (IEEE) that skips every '\r' byte of file
+// content, as the plugin's checksum does.
+type stripCRC struct {
+	crc     uint32
+	scratch []byte // content without '\r', gathered for fewer CRC calls
+	buf     []byte // read buffer for streamed files
+}
+
+func newStripCRC() *stripCRC {
+	return &stripCRC{scratch: make([]byte, 0, 64<<10), buf: make([]byte, streamBuffer)}
+}
+
+// stream feeds r to the CRC until EOF and returns the bytes read.
+func (h *stripCRC) stream(ctx context.Context, r io.Reader) (int64, error) {
+	var total int64
+	for {
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+		n, err := r.Read(h.buf)
+		h.write(h.buf[:n])
+		total += int64(n)
+		if err == io.EOF {
+			return total, nil
+		}
+		if err != nil {
+			return total, err
+		}
+	}
+}
+
+func (h *stripCRC) write(p []byte) {
+	if bytes.IndexByte(p, '\r') < 0 {
+		h.crc = crc32.Update(h.crc, crc32.IEEETable, p)
+		return
+	}
+	out := h.scratch[:0]
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\r')
+		if i < 0 {
+			i = len(p)
+		}
+		if len(out)+i > cap(out) {
+			h.crc = crc32.Update(h.crc, crc32.IEEETable, out)
+			out = out[:0]
+		}
+		if i >= cap(out) {
+			h.crc = crc32.Update(h.crc, crc32.IEEETable, p[:i])
+		} else {
+			out = append(out, p[:i]...)
+		}
+		if i < len(p) {
+			i++ // skip the '\r'
+		}
+		p = p[i:]
+	}
+	h.crc = crc32.Update(h.crc, crc32.IEEETable, out)
+}
+
+func (h *stripCRC) writePath(path string) {
+	h.crc = crc32.Update(h.crc, crc32.IEEETable, []byte("/"+path))
+}
+
+// byteWindow bounds the bytes read ahead of the CRC. Only the dispatcher
+// acquires, in file order, so the file the CRC waits for always fits.
+type byteWindow struct {
+	mu   sync.Mutex
+	free int64
+	wake chan struct{}
+}
+
+func newByteWindow(n int64) *byteWindow {
+	return &byteWindow{free: n, wake: make(chan struct{}, 1)}
+}
+
+func (w *byteWindow) acquire(ctx context.Context, n int64) error {
+	for {
+		w.mu.Lock()
+		if w.free >= n {
+			w.free -= n
+			w.mu.Unlock()
+			return nil
+		}
+		w.mu.Unlock()
+		select {
+		case <-w.wake:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func (w *byteWindow) release(n int64) {
+	w.mu.Lock()
+	w.free += n
+	w.mu.Unlock()
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
