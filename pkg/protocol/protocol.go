@@ -153,6 +153,11 @@ type Deployment struct {
 	DeployedAt      time.Time `json:"deployedAt"`
 	// Active is false once the deployment is deleted or superseded.
 	Active bool `json:"active"`
+	// UnpackedSize is the sum of the sizes of the files under www/ in the
+	// archive, in bytes.
+	UnpackedSize int64 `json:"unpackedSize"`
+	// DeployedBy is the admin user who uploaded the archive.
+	DeployedBy string `json:"deployedBy,omitempty"`
 }
 
 // Runtime is one entry of the runtimes list.
