@@ -234,7 +234,8 @@ func readHead(ctx context.Context, s source, reserved int64, window *byteWindow)
 			}
 		}
 	}
-	// One byte more than expected tells a complete read from a file that grew.
+	// One byte more than expected distinguishes a complete read from a file
+	// that grew since it was sized.
 	buf := make([]byte, capacity+1)
 	n, err := io.ReadFull(rc, buf)
 	switch {

@@ -36,19 +36,17 @@ func ParseChecksumJS(b []byte) (uint32, error) {
 	}
 
 	var fields struct {
-		Checksum *json.Number `json:"checksum"`
+		Checksum json.RawMessage `json:"checksum"`
 	}
-	dec := json.NewDecoder(bytes.NewReader(m[1]))
-	dec.UseNumber()
-	if err := dec.Decode(&fields); err != nil {
+	if err := json.Unmarshal(m[1], &fields); err != nil {
 		return 0, fmt.Errorf("parse checksum.js: WL_CHECKSUM is not a valid JSON object: %w", err)
 	}
 	if fields.Checksum == nil {
 		return 0, fmt.Errorf("parse checksum.js: WL_CHECKSUM has no \"checksum\" field")
 	}
-	n, err := strconv.ParseUint(fields.Checksum.String(), 10, 32)
+	n, err := strconv.ParseUint(string(fields.Checksum), 10, 32)
 	if err != nil {
-		return 0, fmt.Errorf("parse checksum.js: checksum %s is not a whole number from 0 to 4294967295", fields.Checksum.String())
+		return 0, fmt.Errorf("parse checksum.js: checksum %s is not a whole number from 0 to 4294967295", fields.Checksum)
 	}
 	return uint32(n), nil
 }

@@ -48,11 +48,11 @@ func checkName(name string) string {
 	return ""
 }
 
-// ValidatePath checks one entry name of an archive or a www folder: a
-// relative '/'-separated path of valid UTF-8 without empty, "." or ".."
-// elements, without a drive letter, and whose every element passes the
-// rules Scan applies to file names. A directory entry's trailing '/' must be
-// removed before the call.
+// ValidatePath checks one entry name of an archive or a www folder. A valid
+// name is a relative '/'-separated path of valid UTF-8 without a drive
+// letter and without empty, "." or ".." elements. Every element must also
+// pass the rules Scan applies to file names. Callers remove the trailing '/'
+// of a directory entry first.
 func ValidatePath(p string) error {
 	switch {
 	case p == "":

@@ -91,7 +91,7 @@ func (s *scanner) walkDir(dir, rel string, ancestors []string) error {
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		s.problem(displayPath(rel), "folder cannot be read: %v", unwrapPathError(err))
+		s.problem(displayPath(rel), "folder cannot be read: %v: give your user read access to it", unwrapPathError(err))
 		return nil
 	}
 
@@ -130,7 +130,7 @@ func (s *scanner) walkEntry(full, path string, mode fs.FileMode, ancestors []str
 
 	info, err := os.Stat(target)
 	if err != nil {
-		s.problem(path, "cannot be read: %v", unwrapPathError(err))
+		s.problem(path, "cannot be read: %v: give your user read access to it", unwrapPathError(err))
 		return nil
 	}
 
@@ -151,7 +151,7 @@ func (s *scanner) walkEntry(full, path string, mode fs.FileMode, ancestors []str
 	case info.Mode().IsRegular():
 		f, err := os.Open(target)
 		if err != nil {
-			s.problem(path, "file cannot be read: %v", unwrapPathError(err))
+			s.problem(path, "file cannot be read: %v: give your user read access to it", unwrapPathError(err))
 			return nil
 		}
 		f.Close()
@@ -172,7 +172,7 @@ func (s *scanner) resolveLink(full, path string) (string, bool) {
 		if os.IsNotExist(err) {
 			s.problem(path, "symbolic link to %q points to nothing: remove the link or restore its target", dest)
 		} else {
-			s.problem(path, "symbolic link to %q cannot be resolved (a loop of links?): %v", dest, unwrapPathError(err))
+			s.problem(path, "symbolic link to %q cannot be resolved: %v: point it at a file inside www", dest, unwrapPathError(err))
 		}
 		return "", false
 	}
@@ -191,7 +191,7 @@ func (s *scanner) relToRoot(real string) string {
 	return filepath.ToSlash(rel)
 }
 
-// within reports whether path is root or below it; both are real paths.
+// within reports whether path is root or below it. Both are real paths.
 func within(root, path string) bool {
 	if path == root {
 		return true

@@ -29,8 +29,8 @@ import (
 	"unicode/utf8"
 )
 
-// ChecksumJSPath is where the plugin's runtime reads the checksum from,
-// relative to the www folder.
+// ChecksumJSPath is the path, relative to the www folder, of the file the
+// plugin's runtime reads the checksum from.
 const ChecksumJSPath = "plugins/cordova-plugin-mfp/worklight/checksum.js"
 
 // FileListName is the file at the www root that lists the checksummed paths.
