@@ -414,3 +414,37 @@ func BenchmarkScan(b *testing.B) {
 		}
 	}
 }
+
+func TestSampleProjectChecksums(t *testing.T) {
+	data, err := os.ReadFile("../../testdata/sample-checksums.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want map[string]struct {
+		Checksum uint32 `json:"checksum"`
+		Size     int64  `json:"size"`
+	}
+	if err := json.Unmarshal(data, &want); err != nil {
+		t.Fatal(err)
+	}
+	folders := map[string]string{
+		"android": "../../testdata/sample/platforms/android/app/src/main/assets/www",
+		"ios":     "../../testdata/sample/platforms/ios/www",
+	}
+	for platform, folder := range folders {
+		tree, err := Scan(context.Background(), folder)
+		if err != nil {
+			t.Fatalf("%s: %v", platform, err)
+		}
+		sum, err := tree.Sum(context.Background())
+		if err != nil {
+			t.Fatalf("%s: %v", platform, err)
+		}
+		if sum.Checksum != want[platform].Checksum {
+			t.Errorf("%s: checksum = %d, want %d", platform, sum.Checksum, want[platform].Checksum)
+		}
+		if sum.Size != want[platform].Size {
+			t.Errorf("%s: size = %d, want %d", platform, sum.Size, want[platform].Size)
+		}
+	}
+}
