@@ -86,25 +86,29 @@ func EncodeComment(sig []byte) ([]byte, error) {
 // key whose signature fits the comment (2048 to 3072 bits). The result is
 // ready for EncodeComment.
 func SignDigest(s crypto.Signer, sha256Digest []byte) ([]byte, error) {
-	if len(sha256Digest) != sha256.Size {
-		return nil, fmt.Errorf("sign archive: digest is %d bytes, a SHA-256 digest is %d", len(sha256Digest), sha256.Size)
-	}
-
-	pub, err := rsaPublicKey(s.Public())
-	if err != nil {
-		return nil, fmt.Errorf("sign archive: %w", err)
-	}
-	if err := CheckKeySize(pub); err != nil {
-		return nil, fmt.Errorf("sign archive: %w", err)
-	}
-
-	// crypto.SHA256 as SignerOpts selects PKCS #1 v1.5 for RSA signers,
-	// including *rsa.PrivateKey.
-	sig, err := s.Sign(rand.Reader, sha256Digest, crypto.SHA256)
+	sig, err := signDigest(s, sha256Digest)
 	if err != nil {
 		return nil, fmt.Errorf("sign archive: %w", err)
 	}
 	return sig, nil
+}
+
+func signDigest(s crypto.Signer, sha256Digest []byte) ([]byte, error) {
+	if len(sha256Digest) != sha256.Size {
+		return nil, fmt.Errorf("digest is %d bytes, a SHA-256 digest is %d", len(sha256Digest), sha256.Size)
+	}
+
+	pub, err := rsaPublicKey(s.Public())
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckKeySize(pub); err != nil {
+		return nil, err
+	}
+
+	// crypto.SHA256 as SignerOpts selects PKCS #1 v1.5 for RSA signers,
+	// including *rsa.PrivateKey.
+	return s.Sign(rand.Reader, sha256Digest, crypto.SHA256)
 }
 
 // IsSigned reports whether the archive in r, of size bytes, carries a

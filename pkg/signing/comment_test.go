@@ -25,7 +25,7 @@ var (
 	key3072 *rsa.PrivateKey
 )
 
-func testKeys(t *testing.T) (*rsa.PrivateKey, *rsa.PrivateKey) {
+func testKeys(t testing.TB) (*rsa.PrivateKey, *rsa.PrivateKey) {
 	t.Helper()
 	keyOnce.Do(func() {
 		var err error
