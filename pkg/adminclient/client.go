@@ -231,7 +231,8 @@ func (c *Client) decode(req request, target *url.URL, resp *http.Response, raw [
 			}
 		}
 	}
-	if len(httpErr.Details) == 0 {
+	// An admin response without details has nothing worth quoting.
+	if len(httpErr.Details) == 0 && jsonErr != nil {
 		httpErr.Excerpt = sanitizeExcerpt(raw, c.Password)
 	}
 	httpErr.Hint = c.hint(req, resp.StatusCode, ok2xx, jsonErr)

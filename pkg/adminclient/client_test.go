@@ -26,7 +26,7 @@ const (
 	testPassword = "pa55-w0rd-xyz"
 )
 
-// adminStub speaks the shape of the admin API: it stores uploaded bodies
+// adminStub serves the shape of the admin API: it stores uploaded bodies
 // in memory and answers with the documented JSON documents. fail, when
 // set, answers a request instead of the normal handler.
 type adminStub struct {
