@@ -168,6 +168,11 @@ func decodeComment(comment []byte) ([]byte, error) {
 		return nil, nil
 	}
 
+	// The decoder skips line breaks, but a signature never contains them.
+	if bytes.ContainsAny(comment[:end], "\r\n") {
+		return nil, fmt.Errorf("%w: the signature contains a line break", ErrMalformedComment)
+	}
+
 	sig := make([]byte, base64.StdEncoding.DecodedLen(end))
 	n, err := base64.StdEncoding.Strict().Decode(sig, comment[:end])
 	if err != nil {

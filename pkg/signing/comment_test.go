@@ -188,6 +188,9 @@ func TestVerifyErrors(t *testing.T) {
 	badBase64 := bytes.Clone(blank)
 	copy(badBase64[len(badBase64)-CommentSize:], "abc*def")
 
+	lineBreak := bytes.Clone(signed)
+	lineBreak[len(lineBreak)-CommentSize+76] = '\n'
+
 	var shortComment bytes.Buffer
 	zw := zip.NewWriter(&shortComment)
 	if err := zw.SetComment("signed"); err != nil {
@@ -211,6 +214,7 @@ func TestVerifyErrors(t *testing.T) {
 		{"tampered signature", tamperedComment, &k2048.PublicKey, ErrSignatureMismatch, "signed with another key"},
 		{"other key", signed, &k3072.PublicKey, ErrSignatureMismatch, "does not match this key"},
 		{"bytes after the first space", trailing, &k2048.PublicKey, ErrMalformedComment, "after the first space"},
+		{"line break in signature", lineBreak, &k2048.PublicKey, ErrMalformedComment, "line break"},
 		{"invalid base64", badBase64, &k2048.PublicKey, ErrMalformedComment, "not valid base64"},
 		{"6-byte comment", padded, &k2048.PublicKey, ErrMalformedComment, "not 512 bytes"},
 		{"short file", []byte("PK"), &k2048.PublicKey, ErrMalformedComment, "shorter than a zip"},

@@ -71,16 +71,15 @@ func newTestEnv(t *testing.T) *testEnv {
 	return e
 }
 
-// run executes "keys ARGS..." and returns its error.
+// run executes "mfpdev keys ARGS..." under a bare root command, as the
+// real root runs it, and returns its error.
 func (e *testEnv) run(args ...string) error {
-	cmd := NewCmdKeys(e.factory)
-	cmd.SetArgs(args)
-	cmd.SetOut(e.stdout)
-	cmd.SetErr(e.stderr)
-	cmd.SilenceUsage = true
-	cmd.SilenceErrors = true
-	_, err := cmd.ExecuteC()
-	return err
+	root := &cobra.Command{Use: "mfpdev", SilenceUsage: true, SilenceErrors: true}
+	root.AddCommand(NewCmdKeys(e.factory))
+	root.SetArgs(append([]string{"keys"}, args...))
+	root.SetOut(e.stdout)
+	root.SetErr(e.stderr)
+	return root.Execute()
 }
 
 func (e *testEnv) path(name string) string { return filepath.Join(e.dir, name) }
@@ -517,3 +516,22 @@ func TestKeysHelp(t *testing.T) {
 }
 
 func bigOne() *big.Int { return big.NewInt(1) }
+
+func TestKeysUnknownSubcommand(t *testing.T) {
+	e := newTestEnv(t)
+	err := e.run("genrate")
+	if !isUsageError(err) {
+		t.Fatalf("error = %v, want a usage error", err)
+	}
+	if !strings.Contains(err.Error(), `unknown command "genrate"`) {
+		t.Errorf("error = %q, want it to name the unknown command", err)
+	}
+
+	e.stdout.Reset()
+	if err := e.run(); err != nil {
+		t.Fatalf("keys without arguments: %v", err)
+	}
+	if !strings.Contains(e.stdout.String(), "generate") {
+		t.Errorf("keys without arguments printed no help:\n%s", e.stdout.String())
+	}
+}
