@@ -23,12 +23,33 @@ const (
 	endRecordSize        = 22
 )
 
-// formatNames spells out the archive formats identify names by extension.
+// formatNames spells out the formats identify names by extension.
 var formatNames = map[string]string{
-	".gz": "gzip", ".tar": "tar", ".tar.gz": "gzip-compressed tar",
-	".bz2": "bzip2", ".tar.bz2": "bzip2-compressed tar", ".xz": "xz",
-	".tar.xz": "xz-compressed tar", ".zst": "zstd", ".tar.zst": "zstd-compressed tar",
-	".7z": "7-Zip", ".rar": "RAR", ".br": "brotli", ".lz4": "LZ4",
+	"gz": "gzip", "bz2": "bzip2", "xz": "xz", "zst": "zstd", "br": "brotli",
+	"lz4": "LZ4", "sz": "Snappy", "lz": "lzip", "tar": "tar", "7z": "7-Zip",
+	"rar": "RAR", "zip": "zip",
+}
+
+func formatName(ext string) string {
+	if name := formatNames[ext]; name != "" {
+		return name
+	}
+
+	return ext
+}
+
+// describeFormat names a format from its extensions: "gz" is a gzip
+// archive, "tar.gz" a gzip-compressed tar archive.
+func describeFormat(ext string) string {
+	parts := strings.Split(strings.TrimPrefix(ext, "."), ".")
+	if len(parts) == 1 {
+		return "a " + formatName(parts[0]) + " archive"
+	}
+
+	outer := formatName(parts[len(parts)-1])
+	inner := formatName(strings.Join(parts[:len(parts)-1], "."))
+
+	return fmt.Sprintf("a %s-compressed %s archive (%s)", outer, inner, ext)
 }
 
 // identify returns why the file is not a zip that starts with an entry,
@@ -43,12 +64,7 @@ func identify(ctx context.Context, r io.ReaderAt, size int64) string {
 
 	format, _, err := archives.Identify(ctx, "", io.NewSectionReader(r, 0, size))
 	if err == nil && format != nil && format.Extension() != ".zip" {
-		name := formatNames[format.Extension()]
-		if name == "" {
-			name = strings.TrimPrefix(format.Extension(), ".")
-		}
-
-		return fmt.Sprintf("the file is a %s archive, not a zip: upload the direct-update .zip that mfpdev wrote", name)
+		return fmt.Sprintf("the file is %s, not a zip: upload the direct-update .zip that mfpdev wrote", describeFormat(format.Extension()))
 	}
 
 	if size == 0 {
