@@ -180,7 +180,14 @@ func TestVerifyErrors(t *testing.T) {
 	tampered[40] ^= 0x01
 
 	tamperedComment := bytes.Clone(signed)
-	tamperedComment[len(tamperedComment)-CommentSize+10] ^= 0x01
+	// Swap one base64 character for another valid one, so the comment
+	// still decodes but to a different signature.
+	at := len(tamperedComment) - CommentSize + 10
+	if tamperedComment[at] == 'A' {
+		tamperedComment[at] = 'B'
+	} else {
+		tamperedComment[at] = 'A'
+	}
 
 	trailing := bytes.Clone(signed)
 	trailing[len(trailing)-1] = 'x'
