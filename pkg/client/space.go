@@ -1,0 +1,33 @@
+package client
+
+import (
+	"fmt"
+
+	"golang.org/x/sys/unix"
+)
+
+// freeSpace returns the bytes an unprivileged process may still write on
+// the file system holding dir.
+func freeSpace(dir string) (uint64, error) {
+	var fs unix.Statfs_t
+	if err := unix.Statfs(dir, &fs); err != nil {
+		return 0, fmt.Errorf("free space of %s: %w", dir, err)
+	}
+	return fs.Bavail * uint64(fs.Bsize), nil
+}
+
+// checkSpace fails with FAILURE_NOT_ENOUGH_SPACE unless dir's file system
+// can hold the rest of the archive (packed bytes not yet downloaded) and
+// the unpacked tree.
+func checkSpace(dir string, packedLeft, unpacked int64) error {
+	free, err := freeSpace(dir)
+	if err != nil {
+		return &Failure{Status: StatusFailureUnknown, Err: err}
+	}
+	need := packedLeft + unpacked
+	if need < 0 || uint64(need) > free {
+		return &Failure{Status: StatusFailureNotEnoughSpace,
+			Err: fmt.Errorf("%s has %d bytes free, the update needs %d (%d to download, %d unpacked)", dir, free, need, packedLeft, unpacked)}
+	}
+	return nil
+}

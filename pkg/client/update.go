@@ -1,0 +1,171 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/mfpdev/mfpdev/pkg/protocol"
+)
+
+// Update runs the whole device procedure: check, download (resuming a
+// partial download of the same archive), verify, unpack, swap. The result
+// is never nil. The error is nil for UP_TO_DATE and SUCCESS; otherwise it
+// is a *Failure whose Status equals the result's Status, and WWW still
+// holds the tree it held before the call.
+func (d *Device) Update(ctx context.Context, progress Progress) (*UpdateResult, error) {
+	result := &UpdateResult{}
+	fail := func(err error) (*UpdateResult, error) {
+		failure := failureOf(err)
+		if ctx.Err() != nil && failure.Status != StatusFailureIntegrity {
+			failure = &Failure{Status: StatusCanceled, Err: failure.Err}
+		}
+		result.Status = failure.Status
+		return result, failure
+	}
+
+	if err := d.validate(); err != nil {
+		return fail(err)
+	}
+	st, err := openState(d.WWW)
+	if err != nil {
+		return fail(err)
+	}
+	lock, err := st.tryLock()
+	if errors.Is(err, errLocked) {
+		return fail(&Failure{Status: StatusFailureAlreadyInProgress, Err: err})
+	}
+	if err != nil {
+		return fail(err)
+	}
+	defer lock.unlock()
+	if err := st.recover(); err != nil {
+		return fail(err)
+	}
+
+	req, resp, err := d.check(ctx, st)
+	if err != nil {
+		return fail(checkFailure(ctx, err))
+	}
+	result.PreviousChecksum, result.Checksum = req.Checksum, req.Checksum
+	result.Reason, result.Message, result.Type = resp.Reason, resp.Message, resp.Type
+	if !resp.UpdateAvailable {
+		result.Status = StatusUpToDate
+		result.DeployedPluginVersion, result.DevicePluginVersion = resp.DeployedPluginVersion, resp.DevicePluginVersion
+		return result, nil
+	}
+	if err := checkOffer(resp); err != nil {
+		return fail(err)
+	}
+
+	n, err := d.fetchArchive(ctx, st, resp, progress)
+	result.BytesDownloaded = n
+	if err != nil {
+		return fail(d.noteIntegrity(st, err))
+	}
+
+	if err := d.install(ctx, st, resp); err != nil {
+		return fail(d.noteIntegrity(st, err))
+	}
+	result.Status, result.Checksum = StatusSuccess, resp.Checksum
+	return result, nil
+}
+
+// checkFailure classifies a failed check request.
+func checkFailure(ctx context.Context, err error) error {
+	var httpErr *HTTPError
+	switch {
+	case ctx.Err() != nil:
+		return &Failure{Status: StatusCanceled, Err: err}
+	case errors.As(err, &httpErr) && httpErr.StatusCode >= 500:
+		return &Failure{Status: StatusFailureNetworkProblem, Err: err}
+	case errors.As(err, &httpErr):
+		return &Failure{Status: StatusFailureUnknown, Err: err}
+	case isTransportError(err):
+		return &Failure{Status: StatusFailureNetworkProblem, Err: err}
+	}
+	return &Failure{Status: StatusFailureUnknown, Err: err}
+}
+
+// checkOffer rejects an update offer this client cannot act on.
+func checkOffer(resp *protocol.CheckResponse) error {
+	switch {
+	case resp.Type == protocol.TypeDelta:
+		// NOTE: applying a delta means copying the files ddu.script lists
+		// from the current tree into staging (see unpack); until that is
+		// written, a delta offer fails before anything is downloaded.
+		return &Failure{Status: StatusFailureUnknown, Err: errors.New("the server offers a delta archive, which this client does not apply")}
+	case resp.Type != "" && resp.Type != protocol.TypeFull:
+		return &Failure{Status: StatusFailureUnknown, Err: fmt.Errorf("the server offers an update of unknown type %q", resp.Type)}
+	case resp.DirectUpdateLink == "":
+		return &Failure{Status: StatusFailureUnknown, Err: errors.New("the server offers an update without a download link")}
+	case resp.PackedSize <= 0:
+		return &Failure{Status: StatusFailureUnknown, Err: fmt.Errorf("the server offers an archive of %d bytes", resp.PackedSize)}
+	}
+	return nil
+}
+
+// fetchArchive checks the free space, then downloads the archive.
+func (d *Device) fetchArchive(ctx context.Context, st *state, resp *protocol.CheckResponse, progress Progress) (int64, error) {
+	have := int64(0)
+	saved, err := st.load()
+	if err != nil {
+		return 0, err
+	}
+	if t := saved.Download; t != nil && t.Checksum == resp.Checksum && t.PackedSize == resp.PackedSize {
+		if info, err := os.Stat(st.path(downloadName)); err == nil && info.Size() <= resp.PackedSize {
+			have = info.Size()
+		}
+	}
+	if err := checkSpace(st.dir, resp.PackedSize-have, resp.UnpackedSize); err != nil {
+		return 0, err
+	}
+	return d.download(ctx, st, resp, progress)
+}
+
+// install verifies the downloaded archive, unpacks it into a staging
+// folder and swaps it in, then deletes the download and clears the integrity flag.
+func (d *Device) install(ctx context.Context, st *state, resp *protocol.CheckResponse) error {
+	path := st.path(downloadName)
+	if _, err := d.verifyArchive(ctx, path, resp); err != nil {
+		return err
+	}
+
+	staging := fmt.Sprintf("%s%d", stagingStem, resp.Checksum)
+	if err := os.RemoveAll(st.path(staging)); err != nil {
+		return err
+	}
+	if err := unpack(ctx, path, st.path(staging), resp.Checksum); err != nil {
+		os.RemoveAll(st.path(staging))
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		os.RemoveAll(st.path(staging))
+		return &Failure{Status: StatusCanceled, Err: err}
+	}
+
+	// From here on the context is ignored: stopping half-way through the
+	// swap would only leave work for the next run.
+	if err := st.swap(staging, resp.Checksum); err != nil {
+		return err
+	}
+
+	return st.completeInstall(resp.Checksum)
+}
+
+// noteIntegrity sets the integrity-failure flag when err is
+// FAILURE_INTEGRITY, and discards the archive that failed, then returns err.
+func (d *Device) noteIntegrity(st *state, err error) error {
+	if failureOf(err).Status != StatusFailureIntegrity {
+		return err
+	}
+	os.Remove(st.path(downloadName))
+	if saveErr := st.update(func(saved *savedState) {
+		saved.Download = nil
+		saved.IntegrityFailure = true
+	}); saveErr != nil {
+		return fmt.Errorf("%w (recording the integrity failure also failed: %v)", err, saveErr)
+	}
+	return err
+}
