@@ -1,0 +1,383 @@
+package server
+
+import (
+	"bufio"
+	"context"
+	"crypto/rsa"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/adrg/xdg"
+	"github.com/dustin/go-humanize"
+	"github.com/spf13/cobra"
+
+	"github.com/mfpdev/mfpdev/internal/cli/cmdutil"
+	"github.com/mfpdev/mfpdev/internal/cli/iostreams"
+	"github.com/mfpdev/mfpdev/internal/cli/prompt"
+	updateserver "github.com/mfpdev/mfpdev/internal/server"
+	"github.com/mfpdev/mfpdev/pkg/bundle"
+	"github.com/mfpdev/mfpdev/pkg/protocol"
+	"github.com/mfpdev/mfpdev/pkg/signing"
+)
+
+func init() {
+	newCmdStart = func(f *cmdutil.Factory) *cobra.Command { return NewCmdStart(f, nil) }
+}
+
+// adminPasswordEnv is the environment variable read when --admin-password
+// is not given.
+const adminPasswordEnv = "MFPDEV_ADMIN_PASSWORD"
+
+// StartOptions are the inputs of "server start".
+type StartOptions struct {
+	IO      *iostreams.IOStreams
+	Getenv  func(string) string
+	Context context.Context
+	Version string
+
+	Addr            string
+	DataDir         string
+	Runtimes        []string
+	AdminContext    string
+	AdminUser       string
+	AdminPassword   string
+	UsersFile       string
+	TrustedKeys     []string
+	MaxUploadSize   int64
+	MaxEntries      int
+	MaxUncompressed int64
+	DownloadBaseURL string
+	LogFormat       string
+	LogLevel        slog.Level
+	ShutdownTimeout time.Duration
+}
+
+// NewCmdStart returns "server start". runF replaces startRun in tests.
+func NewCmdStart(f *cmdutil.Factory, runF func(*StartOptions) error) *cobra.Command {
+	opts := &StartOptions{IO: f.IOStreams, Getenv: f.Getenv, Version: f.Version}
+	var maxUpload, maxUncompressed, logLevel string
+
+	cmd := &cobra.Command{
+		Use:   "start",
+		Short: "Run an update server",
+		Long: `Run an update server that stores direct-update archives and offers them
+to devices.
+
+Admin API (HTTP Basic auth), below /<admin-context>/management-apis/2.0:
+  POST|GET|DELETE runtimes/<runtime>/applications/<appId>/<platform>/<version>/web
+  GET runtimes, GET runtimes/<runtime>/applications
+Device API: POST /<runtime>/api/directupdate/check and the download links
+it returns. Also GET /healthz and Prometheus metrics at GET /metrics.
+
+Users and roles: admin may do everything, deployer may upload and read,
+monitor may only read. --admin-user and --admin-password (or the
+MFPDEV_ADMIN_PASSWORD environment variable) define one admin; --users adds
+users from a file with one "name:role:bcrypt-hash" line per user (lines
+starting with # are comments). Make a hash with
+  mfpdev server hash-password
+or with Apache's htpasswd:
+  htpasswd -nbB '' 'PASSWORD' | tr -d ':\n'
+With no user configured and a loopback --addr, the server creates the user
+admin with password admin and logs a warning; on any other address it does
+not start without credentials.
+
+With --trusted-key, uploads must be signed by one of the keys; unsigned or
+wrongly signed archives are rejected.
+
+Once the server listens, it prints "mfpdev: serving on URL (data in DIR)"
+on standard error, so scripts can wait for that line. SIGINT or SIGTERM stop
+it: it stops accepting connections and lets running requests finish within
+--shutdown-timeout.` + "\n" + cmdutil.ExitStatusHelp,
+		Example: `  # Local server for development (user admin, password admin)
+  mfpdev server start
+
+  # Any free port, printed on standard error
+  mfpdev server start --addr 127.0.0.1:0
+
+  # Shared server that accepts only signed archives
+  MFPDEV_ADMIN_PASSWORD=secret mfpdev server start --addr :9080 --users users.txt \
+    --trusted-key "$(cat public-key.b64)" --log-format json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Context = cmd.Context()
+			if err := opts.parse(maxUpload, maxUncompressed, logLevel); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return startRun(opts)
+		},
+	}
+
+	fl := cmd.Flags()
+	fl.StringVar(&opts.Addr, "addr", protocol.DefaultAddr, "Address to listen on, host:port; port 0 picks a free port")
+	fl.StringVar(&opts.DataDir, "data", "", "Folder for the database and archives (default: mfpdev/server in the user's data folder)")
+	fl.StringSliceVar(&opts.Runtimes, "runtime", []string{protocol.DefaultRuntime}, "Runtime names devices and uploads may use (repeat the flag or separate with commas)")
+	fl.StringVar(&opts.AdminContext, "admin-context", protocol.DefaultAdminContext, "First path segment of the admin API")
+	fl.StringVar(&opts.AdminUser, "admin-user", "", `Name of the admin user (default "admin" when a password is given)`)
+	fl.StringVar(&opts.AdminPassword, "admin-password", "", "Password of the admin user (default: $"+adminPasswordEnv+")")
+	fl.StringVar(&opts.UsersFile, "users", "", `File of users, one "name:role:bcrypt-hash" per line; roles admin, deployer, monitor`)
+	fl.StringArrayVar(&opts.TrustedKeys, "trusted-key", nil, "Public key that uploads must be signed with: base64 SubjectPublicKeyInfo as in config.xml, or a key or certificate file (repeatable)")
+	fl.StringVar(&maxUpload, "max-upload-size", "512MiB", "Largest archive accepted, with a unit (KB, MB, MiB, GB, …)")
+	fl.IntVar(&opts.MaxEntries, "max-entries", bundle.DefaultMaxEntries, "Most zip entries an uploaded archive may have")
+	fl.StringVar(&maxUncompressed, "max-uncompressed-size", humanize.IBytes(bundle.DefaultMaxUncompressed), "Largest total uncompressed size of an uploaded archive, with a unit")
+	fl.StringVar(&opts.DownloadBaseURL, "download-base-url", "", "Absolute URL that download links start with, for a CDN or proxy; the runtime name follows it (default: links relative to the runtime root)")
+	fl.StringVar(&opts.LogFormat, "log-format", "", "Log format on standard error: text or json (default: text on a terminal, json otherwise)")
+	fl.StringVar(&logLevel, "log-level", "info", "Lowest level logged: debug, info, warn or error")
+	fl.DurationVar(&opts.ShutdownTimeout, "shutdown-timeout", updateserver.DefaultShutdownTimeout, "How long running requests may take to finish after SIGINT or SIGTERM")
+	return cmd
+}
+
+// parse validates the flag values that need more than cobra's parsing.
+func (opts *StartOptions) parse(maxUpload, maxUncompressed, logLevel string) error {
+	n, err := parseSize("--max-upload-size", maxUpload)
+	if err != nil {
+		return err
+	}
+	opts.MaxUploadSize = n
+	if opts.MaxUncompressed, err = parseSize("--max-uncompressed-size", maxUncompressed); err != nil {
+		return err
+	}
+	if opts.MaxEntries <= 0 {
+		return cmdutil.Usagef("--max-entries %d is invalid: use a positive number", opts.MaxEntries)
+	}
+
+	if err := opts.LogLevel.UnmarshalText([]byte(logLevel)); err != nil {
+		return cmdutil.Usagef("--log-level %q is invalid: use debug, info, warn or error", logLevel)
+	}
+	switch opts.LogFormat {
+	case "":
+		opts.LogFormat = "json"
+		if opts.IO.IsStderrTTY() {
+			opts.LogFormat = "text"
+		}
+	case "text", "json":
+	default:
+		return cmdutil.Usagef("--log-format %q is invalid: use text or json", opts.LogFormat)
+	}
+
+	if opts.DownloadBaseURL != "" {
+		u, err := url.Parse(opts.DownloadBaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			return cmdutil.Usagef("--download-base-url %q is invalid: use an absolute http or https URL without query, such as https://cdn.example.com", opts.DownloadBaseURL)
+		}
+	}
+	if opts.ShutdownTimeout <= 0 {
+		return cmdutil.Usagef("--shutdown-timeout %s is invalid: use a positive duration such as 30s", opts.ShutdownTimeout)
+	}
+	if _, _, err := net.SplitHostPort(opts.Addr); err != nil {
+		return cmdutil.Usagef("--addr %q is invalid: use host:port, such as 127.0.0.1:9080", opts.Addr)
+	}
+
+	if opts.AdminPassword == "" {
+		opts.AdminPassword = opts.Getenv(adminPasswordEnv)
+	}
+	if opts.AdminUser != "" && opts.AdminPassword == "" {
+		return cmdutil.Usagef("--admin-user %s has no password: set --admin-password or %s", opts.AdminUser, adminPasswordEnv)
+	}
+	if opts.AdminPassword != "" && opts.AdminUser == "" {
+		opts.AdminUser = "admin"
+	}
+	return nil
+}
+
+func parseSize(flag, value string) (int64, error) {
+	n, err := humanize.ParseBytes(value)
+	if err != nil || n == 0 || n > 1<<62 {
+		return 0, cmdutil.Usagef("%s %q is invalid: use a positive size with a unit, such as 512MiB", flag, value)
+	}
+	return int64(n), nil
+}
+
+func startRun(opts *StartOptions) error {
+	logger := newLogger(opts.IO.ErrOut, opts.LogFormat, opts.LogLevel)
+
+	users, err := opts.users(logger)
+	if err != nil {
+		return err
+	}
+	keys, err := loadTrustedKeys(opts.TrustedKeys)
+	if err != nil {
+		return err
+	}
+	dataDir := opts.DataDir
+	if dataDir == "" {
+		dataDir = filepath.Join(xdg.DataHome, "mfpdev", "server")
+	}
+
+	srv, err := updateserver.New(updateserver.Config{
+		DataDir:         dataDir,
+		Runtimes:        opts.Runtimes,
+		AdminContext:    opts.AdminContext,
+		Users:           users,
+		TrustedKeys:     keys,
+		MaxUploadSize:   opts.MaxUploadSize,
+		Limits:          bundle.Limits{MaxEntries: opts.MaxEntries, MaxUncompressed: opts.MaxUncompressed},
+		DownloadBaseURL: opts.DownloadBaseURL,
+		ShutdownTimeout: opts.ShutdownTimeout,
+		ProductVersion:  "mfpdev " + opts.Version,
+		Logger:          logger,
+	})
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+
+	ln, err := net.Listen("tcp", opts.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w: choose another --addr", opts.Addr, err)
+	}
+	fmt.Fprintf(opts.IO.ErrOut, "mfpdev: serving on http://%s (data in %s)\n", ln.Addr(), dataDir)
+	return srv.Serve(opts.Context, ln)
+}
+
+func newLogger(w io.Writer, format string, level slog.Level) *slog.Logger {
+	handlerOpts := &slog.HandlerOptions{Level: level}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, handlerOpts))
+	}
+	return slog.New(slog.NewTextHandler(w, handlerOpts))
+}
+
+// users returns the admin from the flags and the users of --users. With
+// neither, a server on a loopback address gets admin/admin.
+func (opts *StartOptions) users(logger *slog.Logger) ([]updateserver.User, error) {
+	var users []updateserver.User
+	if opts.AdminPassword != "" {
+		u, err := updateserver.NewUser(opts.AdminUser, updateserver.RoleAdmin, opts.AdminPassword)
+		if err != nil {
+			return nil, cmdutil.Usagef("--admin-user: %v", err)
+		}
+		users = append(users, u)
+	}
+	if opts.UsersFile != "" {
+		f, err := os.Open(opts.UsersFile)
+		if err != nil {
+			return nil, fmt.Errorf("read users: %w", err)
+		}
+		defer f.Close()
+		fromFile, err := updateserver.ParseUsers(opts.UsersFile, f)
+		if err != nil {
+			return nil, fmt.Errorf("read users: %w", err)
+		}
+		users = append(users, fromFile...)
+	}
+	if len(users) > 0 {
+		return users, nil
+	}
+
+	if !isLoopback(opts.Addr) {
+		return nil, cmdutil.Usagef("no admin credentials for a server listening on %s: set --admin-password (or %s) or --users, or listen on 127.0.0.1",
+			opts.Addr, adminPasswordEnv)
+	}
+	u, err := updateserver.NewUser("admin", updateserver.RoleAdmin, "admin")
+	if err != nil {
+		return nil, err
+	}
+	logger.Warn("no users configured: created user admin with password admin; set --admin-password or --users before exposing the server",
+		"addr", opts.Addr)
+	return []updateserver.User{u}, nil
+}
+
+// isLoopback reports whether addr's host only accepts local connections.
+// An empty host listens on every interface.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil || host == "" {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// loadTrustedKeys reads each --trusted-key value as a file when one exists
+// at that path, and as a base64 SubjectPublicKeyInfo otherwise.
+func loadTrustedKeys(values []string) ([]*rsa.PublicKey, error) {
+	var keys []*rsa.PublicKey
+	for _, v := range values {
+		if st, err := os.Stat(v); err == nil && st.Mode().IsRegular() {
+			pub, err := signing.LoadPublicKey(v, "")
+			if err != nil {
+				return nil, cmdutil.Usagef("--trusted-key: %v", err)
+			}
+			keys = append(keys, pub)
+			continue
+		}
+		pub, err := signing.ParsePublicKeyBase64(v)
+		if err != nil {
+			return nil, cmdutil.Usagef("--trusted-key: neither a readable file nor a base64 public key: %v", err)
+		}
+		keys = append(keys, pub)
+	}
+	return keys, nil
+}
+
+// HashPasswordOptions are the inputs of "server hash-password".
+type HashPasswordOptions struct {
+	IO       *iostreams.IOStreams
+	Prompter prompt.Prompter
+}
+
+// NewCmdHashPassword returns "server hash-password", which prints the
+// bcrypt hash of a password for a --users file. runF replaces
+// hashPasswordRun in tests.
+func NewCmdHashPassword(f *cmdutil.Factory, runF func(*HashPasswordOptions) error) *cobra.Command {
+	opts := &HashPasswordOptions{IO: f.IOStreams, Prompter: f.Prompter}
+	return &cobra.Command{
+		Use:   "hash-password",
+		Short: "Print the bcrypt hash of a password for a users file",
+		Long: `Print the bcrypt hash of a password, for the third field of a line of
+the file that "mfpdev server start --users" reads.
+
+On a terminal, mfpdev asks for the password without echoing it. Otherwise it
+reads the first line of standard input.` + "\n" + cmdutil.ExitStatusHelp,
+		Example: `  printf 'deployer:deployer:%s\n' "$(mfpdev server hash-password)" >> users.txt
+  echo "$PASSWORD" | mfpdev server hash-password`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(opts)
+			}
+			return hashPasswordRun(opts)
+		},
+	}
+}
+
+func hashPasswordRun(opts *HashPasswordOptions) error {
+	var password string
+	if opts.IO.CanPrompt() {
+		p, err := opts.Prompter.Password("Password:")
+		if err != nil {
+			return err
+		}
+		password = p
+	} else {
+		line, err := bufio.NewReader(opts.IO.In).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("read password from standard input: %w", err)
+		}
+		password = strings.TrimRight(line, "\r\n")
+	}
+	if password == "" {
+		return cmdutil.Usagef("password is empty: type one, or pipe it on standard input")
+	}
+
+	hash, err := updateserver.HashPassword(password)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(opts.IO.Out, string(hash))
+	return nil
+}
