@@ -1,0 +1,78 @@
+package main
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/mfpdev/mfpdev/internal/cli"
+)
+
+// TestMain lets the test binary run as the mfpdev binary inside scripts.
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"mfpdev": func() { os.Exit(int(cli.Main())) },
+	})
+}
+
+// TestScripts runs the end-to-end scripts in testdata/script. Each script
+// runs the real mfpdev binary in its own temporary folder, with $SAMPLE
+// naming the committed sample Cordova project and no network beyond
+// loopback.
+func TestScripts(t *testing.T) {
+	sample, err := filepath.Abs(filepath.Join("..", "..", "testdata", "sample"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	testscript.Run(t, testscript.Params{
+		Dir: filepath.Join("testdata", "script"),
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("SAMPLE", sample)
+			env.Setenv("MFPDEV_CONFIG", filepath.Join(env.WorkDir, ".config", "mfpdev.json"))
+			env.Setenv("SOURCE_DATE_EPOCH", "")
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"cpdir": cmdCopyDir,
+		},
+		RequireExplicitExec: true,
+	})
+}
+
+// cmdCopyDir copies a folder tree: cpdir SRC DST.
+func cmdCopyDir(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: cpdir SRC DST")
+	}
+	src, dst := ts.MkAbs(args[0]), ts.MkAbs(args[1])
+	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, path)
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dst, rel)
+		switch {
+		case d.IsDir():
+			return os.MkdirAll(target, 0o755)
+		case d.Type()&fs.ModeSymlink != 0:
+			link, err := os.Readlink(path)
+			if err != nil {
+				return err
+			}
+			return os.Symlink(link, target)
+		default:
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(target, data, 0o644)
+		}
+	})
+	ts.Check(err)
+}

@@ -1,0 +1,109 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mfpdev/mfpdev/internal/cli/cmdutil"
+	"github.com/mfpdev/mfpdev/internal/cli/iostreams"
+	"github.com/mfpdev/mfpdev/pkg/cordova"
+	"github.com/mfpdev/mfpdev/pkg/signing"
+)
+
+// ConfigOptions are the inputs of "mfpdev app config".
+type ConfigOptions struct {
+	IO      *iostreams.IOStreams
+	Factory *cmdutil.Factory
+
+	ProjectDir string
+	Key        string
+	Value      string
+}
+
+// configKeys are the settings "app config" writes, with what they set.
+var configKeys = map[string]string{
+	"direct_update_authenticity_public_key": "the base64 SubjectPublicKeyInfo of the RSA key whose signature devices require on direct-update archives (mfp:directUpdateAuthenticityPublicKey); an empty value turns the check off",
+}
+
+// NewCmdConfig returns the "app config" command.
+func NewCmdConfig(f *cmdutil.Factory, runF func(*ConfigOptions) error) *cobra.Command {
+	opts := &ConfigOptions{IO: f.IOStreams, Factory: f}
+	cmd := &cobra.Command{
+		Use:   "config <key> <value>",
+		Short: "Set a direct-update setting in the project's config.xml",
+		Long: `Set a direct-update setting in the Cordova project's config.xml, changing
+nothing else in the file.
+
+Keys:
+  direct_update_authenticity_public_key
+      ` + configKeys["direct_update_authenticity_public_key"] + `.
+      "mfpdev keys generate" and "mfpdev keys public" print the value.
+      Once an app is in the store, the key it trusts cannot change without
+      a new store release.
+` + cmdutil.ExitStatusHelp,
+		Example: `  mfpdev app config direct_update_authenticity_public_key "$(mfpdev keys public signing-key.pem)"`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 2 {
+				return cmdutil.Usagef("app config takes a key and a value, got %d arguments: mfpdev app config direct_update_authenticity_public_key VALUE", len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Key, opts.Value = args[0], args[1]
+			if _, ok := configKeys[opts.Key]; !ok {
+				return cmdutil.Usagef("unknown key %q: known keys are %s", opts.Key, strings.Join(knownConfigKeys(), ", "))
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return configRun(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.ProjectDir, "project", "", "Cordova project `folder` (default: the nearest folder with a config.xml at or above the current one)")
+	return cmd
+}
+
+func knownConfigKeys() []string {
+	keys := make([]string, 0, len(configKeys))
+	for k := range configKeys {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func configRun(ctx context.Context, opts *ConfigOptions) error {
+	dir := opts.ProjectDir
+	if dir == "" {
+		wd, err := opts.Factory.WorkDir()
+		if err != nil {
+			return err
+		}
+		dir = wd
+	}
+	root, err := cordova.Find(dir)
+	if err != nil {
+		return err
+	}
+	value := strings.Join(strings.Fields(opts.Value), "")
+	if value != "" {
+		if _, err := signing.ParsePublicKeyBase64(value); err != nil {
+			return cmdutil.Usagef("direct_update_authenticity_public_key: %v: pass the base64 value printed by \"mfpdev keys public FILE\"", err)
+		}
+	}
+	configPath := filepath.Join(root, cordova.ConfigName)
+	if err := cordova.SetPublicKey(ctx, configPath, value); err != nil {
+		return err
+	}
+	if value == "" {
+		fmt.Fprintf(opts.IO.ErrOut, "Cleared directUpdateAuthenticityPublicKey in %s: devices no longer check signatures\n", configPath)
+		return nil
+	}
+	fmt.Fprintf(opts.IO.ErrOut, "Set directUpdateAuthenticityPublicKey in %s: sign archives with --sign-key from now on\n", configPath)
+	return nil
+}
