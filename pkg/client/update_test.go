@@ -374,3 +374,40 @@ func TestUpdateCanceledKeepsPartial(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+func TestUpdateResumesFromRealServer(t *testing.T) {
+	srv := startServer(t)
+	v2 := buildArchive(t, filesV2, testPlugin, nil)
+	srv.push(t, v2)
+	www, _ := deviceFolder(t, filesV1)
+
+	// A first attempt through a server that breaks the connection leaves
+	// the first 1000 bytes; the real server must send the rest with 206.
+	fake := startFake(t, v2, serveCut(v2.Bytes, 1000))
+	mustUpdate(t, newDevice(www, fake.URL), StatusFailureNetworkProblem)
+
+	res := mustUpdate(t, newDevice(www, srv.URL), StatusSuccess)
+	if res.BytesDownloaded != int64(len(v2.Bytes)-1000) {
+		t.Errorf("BytesDownloaded = %d, want the remaining %d", res.BytesDownloaded, len(v2.Bytes)-1000)
+	}
+	assertSameTree(t, snapshot(t, www), expectedTree(t, filesV2))
+	assertStateClean(t, www)
+}
+
+func TestUpdateDiscardsPartialOfOtherArchive(t *testing.T) {
+	v2 := buildArchive(t, filesV2, testPlugin, nil)
+	v3 := buildArchive(t, filesV3, testPlugin, nil)
+	www, _ := deviceFolder(t, filesV1)
+	first := startFake(t, v2, serveCut(v2.Bytes, 300))
+	mustUpdate(t, newDevice(www, first.URL), StatusFailureNetworkProblem)
+
+	second := startFake(t, v3, serveArchive(v3.Bytes))
+	res := mustUpdate(t, newDevice(www, second.URL), StatusSuccess)
+	if got := second.archiveRequests()[0].Header.Get("Range"); got != "" {
+		t.Errorf("request for another archive sent Range %q, want none", got)
+	}
+	if res.BytesDownloaded != int64(len(v3.Bytes)) {
+		t.Errorf("BytesDownloaded = %d, want the whole archive, %d", res.BytesDownloaded, len(v3.Bytes))
+	}
+	assertSameTree(t, snapshot(t, www), expectedTree(t, filesV3))
+}
