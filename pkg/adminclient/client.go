@@ -235,7 +235,11 @@ func (c *Client) decode(req request, target *url.URL, resp *http.Response, raw [
 	if len(httpErr.Details) == 0 && jsonErr != nil {
 		httpErr.Excerpt = sanitizeExcerpt(raw, c.Password)
 	}
-	httpErr.Hint = c.hint(req, resp.StatusCode, ok2xx, jsonErr)
+	// The server's details usually say what to do, so a generic hint would
+	// only repeat them. A 401 keeps its hint because it names the login.
+	if len(httpErr.Details) == 0 || resp.StatusCode == http.StatusUnauthorized {
+		httpErr.Hint = c.hint(req, resp.StatusCode, ok2xx, jsonErr)
+	}
 
 	var retryAfter time.Duration
 	if resp.StatusCode >= 500 {

@@ -283,7 +283,8 @@ func TestUploadErrorMessages(t *testing.T) {
 		{401, `{"ok":false}`, ErrUnauthorized, []string{"401 Unauthorized", `login "deployer"`}},
 		{403, `{"ok":false}`, ErrForbidden, []string{"403 Forbidden", "deployer or admin role"}},
 		{404, `{"ok":false}`, ErrNotFound, []string{"404 Not Found", `runtime name "mfp"`}},
-		{413, details("archive exceeds 1048576 bytes"), ErrTooLarge, []string{"archive exceeds 1048576 bytes", "upload limit"}},
+		{413, details("archive exceeds 1048576 bytes"), ErrTooLarge, []string{"413 Request Entity Too Large: archive exceeds 1048576 bytes"}},
+		{413, `{"ok":false}`, ErrTooLarge, []string{"the 1-byte archive exceeds the server's upload limit"}},
 		{400, details("www/checksum.js carries checksum 1, the archive 2"), nil, []string{"400 Bad Request", "www/checksum.js carries checksum 1"}},
 	}
 	for _, tc := range cases {

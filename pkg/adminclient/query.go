@@ -40,8 +40,8 @@ func (c *Client) Applications(ctx context.Context, runtime string) ([]protocol.A
 }
 
 // GetDeployment returns the active deployment of app in runtime and the
-// earlier ones, newest first. With nothing deployed the error matches
-// ErrNotFound.
+// earlier ones, newest first. With no active deployment the error matches
+// ErrNotFound, and the earlier ones are still returned.
 func (c *Client) GetDeployment(ctx context.Context, runtime string, app App) (*protocol.Deployment, []protocol.Deployment, error) {
 	path := protocol.AdminWebPath(c.adminContext(), runtime, app.ID, app.Platform, app.Version)
 	hint := fmt.Sprintf("no web resources of %s are deployed in runtime %q", app, runtime)
@@ -50,7 +50,8 @@ func (c *Client) GetDeployment(ctx context.Context, runtime string, app App) (*p
 		return nil, nil, fmt.Errorf("get deployment of %s: %w", app, err)
 	}
 	if resp.admin.Deployment == nil {
-		return nil, nil, fmt.Errorf("get deployment of %s: the server's response carries no deployment", app)
+		return nil, resp.admin.History, fmt.Errorf("get deployment of %s: %w: no active deployment in runtime %q, %d earlier ones",
+			app, ErrNotFound, runtime, len(resp.admin.History))
 	}
 	return resp.admin.Deployment, resp.admin.History, nil
 }
