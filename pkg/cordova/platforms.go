@@ -133,7 +133,8 @@ func newest(ctx context.Context, dir string) (newestFile, error) {
 		if err != nil {
 			return err
 		}
-		if info.ModTime().After(n.modTime) {
+		// On a tie the file names the change better than its folder.
+		if info.ModTime().After(n.modTime) || info.ModTime().Equal(n.modTime) && !d.IsDir() {
 			n = newestFile{path: path, modTime: info.ModTime()}
 		}
 		return nil
