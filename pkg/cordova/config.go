@@ -13,7 +13,7 @@ import (
 // config.xml, usually bound to the prefix "mfp".
 const MFPNamespace = "http://www.ibm.com/mobilefirst/cordova-plugin-mfp"
 
-// Config is what mfpdev reads from config.xml. Strings are trimmed and
+// Config is the part of config.xml that mfpdev reads. Strings are trimmed and
 // empty when the element or attribute is missing.
 type Config struct {
 	ID      string // <widget id>

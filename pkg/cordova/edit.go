@@ -408,7 +408,7 @@ func writeFileAtomic(path string, data []byte) error {
 	}
 	renamed = true
 
-	// The rename is durable once the folder is synced; not every system
+	// The rename is durable once the folder is synced. Not every system
 	// supports syncing a folder, so a failure here is not reported.
 	if dir, err := os.Open(filepath.Dir(target)); err == nil {
 		dir.Sync()

@@ -192,8 +192,8 @@ func FuzzSetMFPValue(f *testing.F) {
 		}
 		cfg, err := ParseConfig(out)
 		if err != nil {
-			// The input may parse in the editor's index yet fail a check
-			// ParseConfig makes; such inputs must not parse before either.
+			// An edit must keep a valid file valid. An input that was
+			// already invalid may stay so.
 			if _, errBefore := ParseConfig(data); errBefore == nil {
 				t.Fatalf("edit broke a valid file: %v\nbefore:\n%s\nafter:\n%s", err, data, out)
 			}

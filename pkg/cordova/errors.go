@@ -2,9 +2,10 @@ package cordova
 
 import "errors"
 
-// Kinds of project errors. Every error Load, Find and SelectPlatforms
-// return for a problem in the project matches one of them with errors.Is,
-// and its message names the file and the fix.
+// Kinds of project errors. An error Find, Load or SelectPlatforms returns
+// for one of these problems matches its kind with errors.Is, and its
+// message names the file and the fix. Other errors (I/O, an invalid plugin
+// version, an unknown platform name) match none of them.
 var (
 	ErrNoConfig            = errors.New("no config.xml found")
 	ErrInvalidConfig       = errors.New("config.xml is not well-formed")
