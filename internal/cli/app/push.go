@@ -73,6 +73,9 @@ type pushTarget struct {
 // each upload when stderr is a terminal, and a line per archive on stderr
 // reports each upload that succeeded.
 func pushArchives(ctx context.Context, opts PushOptions, archives []PushArchive) ([]PushResult, error) {
+	if len(archives) == 0 {
+		return nil, nil
+	}
 	target, err := resolvePushTarget(opts)
 	if err != nil {
 		return nil, err

@@ -302,7 +302,7 @@ func TestPushStopsAtFirstFailure(t *testing.T) {
 func TestPushUnknownProfile(t *testing.T) {
 	e := newPushEnv(t, false)
 	e.opts.Profile = "missing"
-	_, err := pushArchives(context.Background(), e.opts, nil)
+	_, err := pushArchives(context.Background(), e.opts, []PushArchive{{Path: "unused.zip"}})
 	if err == nil || !strings.Contains(err.Error(), "mfpdev server list") {
 		t.Errorf("err = %v, want a profile not found error", err)
 	}

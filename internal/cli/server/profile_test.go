@@ -17,6 +17,7 @@ import (
 	"github.com/mfpdev/mfpdev/internal/cli/cmdutil"
 	"github.com/mfpdev/mfpdev/internal/cli/iostreams"
 	"github.com/mfpdev/mfpdev/internal/config"
+	updateserver "github.com/mfpdev/mfpdev/internal/server"
 )
 
 // scriptedPrompter answers prompts from a script, in order, and fails the
@@ -641,5 +642,43 @@ func TestInfoLocalDefault(t *testing.T) {
 
 	if err := e.run("info", "nope"); err == nil || !strings.Contains(err.Error(), "not found") {
 		t.Errorf("info of a missing profile: err = %v", err)
+	}
+}
+
+func TestServerSubcommands(t *testing.T) {
+	e := newTestEnv(t, false)
+	cmd := NewCmdServer(e.f)
+	for _, name := range []string{"add", "edit", "remove", "list", "info", "start", "hash-password"} {
+		if sub, _, err := cmd.Find([]string{name}); err != nil || sub.Name() != name {
+			t.Errorf("server has no %s subcommand", name)
+		}
+	}
+}
+
+func TestAddVerifiesRealServer(t *testing.T) {
+	user, err := updateserver.NewUser("deployer", updateserver.RoleDeployer, "right")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := updateserver.New(updateserver.Config{DataDir: t.TempDir(), Users: []updateserver.User{user}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+
+	e := newTestEnv(t, false)
+	err = e.run("add", "real", "--url", srv.URL, "--login", "deployer", "--password", "wrong")
+	var auth *cmdutil.AuthError
+	if !errors.As(err, &auth) {
+		t.Fatalf("add with a wrong password: err = %v, want an AuthError", err)
+	}
+
+	if err := e.run("add", "real", "--url", srv.URL, "--login", "deployer", "--password", "right"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := e.load(t).Get("real"); !ok {
+		t.Error("profile real was not saved")
 	}
 }

@@ -34,10 +34,9 @@ configuration folder, readable by the user only.`,
 	if newCmdStart != nil {
 		cmd.AddCommand(newCmdStart(f))
 	}
+	cmd.AddCommand(NewCmdHashPassword(f, nil))
 	return cmd
 }
 
-// newCmdStart builds "server start".
-// NOTE: it stays nil until start.go provides NewCmdStart, after which this
-// hook gives way to a direct NewCmdStart(f, nil) call.
+// newCmdStart builds "server start". The init function of start.go sets it.
 var newCmdStart func(f *cmdutil.Factory) *cobra.Command
