@@ -20,6 +20,13 @@
 // at any point (even by SIGKILL) leaves a state that the next Check or Update
 // finishes and cleans up.
 //
+// A delta archive (type delta, with a ddu.script at its root) is applied
+// only to the tree whose checksum the server names as its base: the files
+// it ships are unpacked, each "/www/…" line of ddu.script names a file
+// copied unchanged from the current tree, and every other file of the
+// current tree is left out of the new one. The assembled tree must then
+// have the announced checksum like any other.
+//
 // Statuses are the ones the plugin reports (SUCCESS, FAILURE_INTEGRITY, …).
 // Where the plugin leaves the choice open this package decides as follows:
 //   - a download whose Content-Type is not exactly application/zip, whose

@@ -47,7 +47,7 @@ func (d *Device) download(ctx context.Context, st *state, resp *protocol.CheckRe
 	if err != nil {
 		return 0, &Failure{Status: StatusFailureDownloading, Err: err}
 	}
-	target := downloadTarget{Checksum: resp.Checksum, SHA256: strings.ToLower(resp.SHA256), PackedSize: resp.PackedSize, Link: link}
+	target := targetOf(resp, link)
 	offset, err := st.prepareDownload(target)
 	if err != nil {
 		return 0, &Failure{Status: StatusFailureUnknown, Err: err}
@@ -74,6 +74,11 @@ func (d *Device) download(ctx context.Context, st *state, resp *protocol.CheckRe
 	return received, nil
 }
 
+// targetOf returns the archive a check response offers.
+func targetOf(resp *protocol.CheckResponse, link string) downloadTarget {
+	return downloadTarget{Checksum: resp.Checksum, SHA256: strings.ToLower(resp.SHA256), PackedSize: resp.PackedSize, Link: link}
+}
+
 // prepareDownload keeps download.zip when it belongs to target and returns
 // its size, or empties it and records target.
 func (s *state) prepareDownload(target downloadTarget) (int64, error) {
@@ -81,12 +86,8 @@ func (s *state) prepareDownload(target downloadTarget) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if same := saved.Download; same != nil && same.Checksum == target.Checksum &&
-		same.SHA256 == target.SHA256 && same.PackedSize == target.PackedSize {
-		info, err := os.Stat(s.path(downloadName))
-		if err == nil && info.Mode().IsRegular() && info.Size() <= target.PackedSize {
-			return info.Size(), nil
-		}
+	if n, ok := s.resumable(saved, target); ok {
+		return n, nil
 	}
 
 	if err := os.Remove(s.path(downloadName)); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -94,6 +95,20 @@ func (s *state) prepareDownload(target downloadTarget) (int64, error) {
 	}
 	saved.Download = &target
 	return 0, s.save(saved)
+}
+
+// resumable returns the size of download.zip and true when saved records
+// it as a partial or complete download of target.
+func (s *state) resumable(saved savedState, target downloadTarget) (int64, bool) {
+	same := saved.Download
+	if same == nil || same.Checksum != target.Checksum || same.SHA256 != target.SHA256 || same.PackedSize != target.PackedSize {
+		return 0, false
+	}
+	info, err := os.Stat(s.path(downloadName))
+	if err != nil || !info.Mode().IsRegular() || info.Size() > target.PackedSize {
+		return 0, false
+	}
+	return info.Size(), true
 }
 
 // fetch requests the archive from offset and writes the body into

@@ -60,7 +60,7 @@ func (d *Device) verifyArchive(ctx context.Context, path string, resp *protocol.
 		return nil, integrityf("verify %s: the server announced a delta archive, the archive is a full one", path)
 	case meta.Checksum != resp.Checksum:
 		return nil, integrityf("verify %s: the archive's checksum is %d, the server announced %d", path, meta.Checksum, resp.Checksum)
-	case archive.ChecksumJS != resp.Checksum:
+	case !archive.Delta && archive.ChecksumJS != resp.Checksum:
 		return nil, integrityf("verify %s: the archive's checksum.js carries %d, the server announced %d", path, archive.ChecksumJS, resp.Checksum)
 	case meta.AppID != d.AppID || meta.Platform != d.Platform || meta.AppVersion != d.AppVersion:
 		return nil, integrityf("verify %s: the archive is for %s %s %s, the device is %s %s %s",
@@ -90,11 +90,12 @@ func integrityf(format string, args ...any) *Failure {
 }
 
 // unpack extracts the www/ folder of the archive at path into staging,
-// which must not exist, and checks the result against the announced
-// checksum. Every entry name is validated again while extracting, and
-// files are created inside an os.Root, so no entry can land outside
-// staging even if an earlier check missed it.
-func unpack(ctx context.Context, path, staging string, checksum uint32) error {
+// which must not exist. For a delta archive it then copies the files
+// ddu.script lists from base, the current tree. Finally it checks the
+// result against the announced checksum. Every entry name is validated
+// again while extracting, and files are created inside an os.Root, so no
+// entry can land outside staging even if an earlier check missed it.
+func unpack(ctx context.Context, path, staging, base string, checksum uint32) error {
 	zr, err := zip.OpenReader(path)
 	if err != nil {
 		return readFailure(ctx, fmt.Errorf("unzip %s: %w", path, err))
@@ -110,22 +111,25 @@ func unpack(ctx context.Context, path, staging string, checksum uint32) error {
 	}
 	defer root.Close()
 
+	var script *zip.File
 	for _, entry := range zr.File {
 		if err := ctx.Err(); err != nil {
 			return &Failure{Status: StatusCanceled, Err: err}
 		}
 		if entry.Name == bundle.DDUScriptName {
-			// NOTE: delta archives are where this hook belongs: after the
-			// www/ files are extracted, copy each /www/… file ddu.script
-			// lists from the current tree into staging. Until then a delta
-			// is rejected rather than applied half-way.
-			return &Failure{Status: StatusFailureUnknown, Err: errors.New("unzip: the archive is a delta (it contains ddu.script), which this client does not apply")}
+			script = entry
+			continue
 		}
 		name, ok := strings.CutPrefix(entry.Name, wwwPrefix)
 		if !ok || name == "" {
 			continue // the metadata file and the www/ folder entry
 		}
 		if err := extractEntry(root, entry, name); err != nil {
+			return err
+		}
+	}
+	if script != nil {
+		if err := copyListed(ctx, script, base, root); err != nil {
 			return err
 		}
 	}

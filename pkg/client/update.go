@@ -55,7 +55,7 @@ func (d *Device) Update(ctx context.Context, progress Progress) (*UpdateResult, 
 		result.DeployedPluginVersion, result.DevicePluginVersion = resp.DeployedPluginVersion, resp.DevicePluginVersion
 		return result, nil
 	}
-	if err := checkOffer(resp); err != nil {
+	if err := checkOffer(req, resp); err != nil {
 		return fail(err)
 	}
 
@@ -89,14 +89,12 @@ func checkFailure(ctx context.Context, err error) error {
 }
 
 // checkOffer rejects an update offer this client cannot act on.
-func checkOffer(resp *protocol.CheckResponse) error {
+func checkOffer(req *protocol.CheckRequest, resp *protocol.CheckResponse) error {
 	switch {
-	case resp.Type == protocol.TypeDelta:
-		// NOTE: applying a delta means copying the files ddu.script lists
-		// from the current tree into staging (see unpack); until that is
-		// written, a delta offer fails before anything is downloaded.
-		return &Failure{Status: StatusFailureUnknown, Err: errors.New("the server offers a delta archive, which this client does not apply")}
-	case resp.Type != "" && resp.Type != protocol.TypeFull:
+	case resp.Type == protocol.TypeDelta && resp.BaseChecksum != req.Checksum:
+		return &Failure{Status: StatusFailureUnknown,
+			Err: fmt.Errorf("the server offers a delta from checksum %d, but the device has %d", resp.BaseChecksum, req.Checksum)}
+	case resp.Type != "" && resp.Type != protocol.TypeFull && resp.Type != protocol.TypeDelta:
 		return &Failure{Status: StatusFailureUnknown, Err: fmt.Errorf("the server offers an update of unknown type %q", resp.Type)}
 	case resp.DirectUpdateLink == "":
 		return &Failure{Status: StatusFailureUnknown, Err: errors.New("the server offers an update without a download link")}
@@ -108,17 +106,22 @@ func checkOffer(resp *protocol.CheckResponse) error {
 
 // fetchArchive checks the free space, then downloads the archive.
 func (d *Device) fetchArchive(ctx context.Context, st *state, resp *protocol.CheckResponse, progress Progress) (int64, error) {
-	have := int64(0)
 	saved, err := st.load()
 	if err != nil {
 		return 0, err
 	}
-	if t := saved.Download; t != nil && t.Checksum == resp.Checksum && t.PackedSize == resp.PackedSize {
-		if info, err := os.Stat(st.path(downloadName)); err == nil && info.Size() <= resp.PackedSize {
-			have = info.Size()
+	have, _ := st.resumable(saved, targetOf(resp, ""))
+	unpacked := resp.UnpackedSize
+	if resp.Type == protocol.TypeDelta {
+		// The files ddu.script lists are copied from the current tree, so
+		// the new tree needs up to the current tree's size on top.
+		size, err := treeSize(st.www)
+		if err != nil {
+			return 0, err
 		}
+		unpacked += size
 	}
-	if err := checkSpace(st.dir, resp.PackedSize-have, resp.UnpackedSize); err != nil {
+	if err := checkSpace(st.dir, resp.PackedSize-have, unpacked); err != nil {
 		return 0, err
 	}
 	return d.download(ctx, st, resp, progress)
@@ -136,7 +139,7 @@ func (d *Device) install(ctx context.Context, st *state, resp *protocol.CheckRes
 	if err := os.RemoveAll(st.path(staging)); err != nil {
 		return err
 	}
-	if err := unpack(ctx, path, st.path(staging), resp.Checksum); err != nil {
+	if err := unpack(ctx, path, st.path(staging), st.www, resp.Checksum); err != nil {
 		os.RemoveAll(st.path(staging))
 		return err
 	}
