@@ -20,6 +20,7 @@ import (
 
 	"github.com/mfpdev/mfpdev/internal/cli/cmdutil"
 	"github.com/mfpdev/mfpdev/internal/cli/iostreams"
+	"github.com/mfpdev/mfpdev/internal/config"
 	"github.com/mfpdev/mfpdev/internal/server"
 	"github.com/mfpdev/mfpdev/pkg/bundle"
 	"github.com/mfpdev/mfpdev/pkg/protocol"
@@ -354,3 +355,78 @@ func TestDeviceProjectDefaults(t *testing.T) {
 }
 
 func itoa(n uint32) string { return strconv.FormatUint(uint64(n), 10) }
+
+func TestCheckServerProfile(t *testing.T) {
+	project := copySample(t)
+	archive, checksum := buildAndroidArchive(t, project, "<h1>new</h1>\n", samplePlugin)
+	url := startServer(t, archive)
+	configPath := filepath.Join(t.TempDir(), "config.json")
+	cfg := &config.Config{}
+	if err := cfg.Add(config.Profile{Name: "staging", URL: url, Login: "admin"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Save(configPath); err != nil {
+		t.Fatal(err)
+	}
+	www := filepath.Join(project, androidWWW)
+
+	ios, _, stdout, stderr := iostreams.Test()
+	f := &cmdutil.Factory{
+		IOStreams:  ios,
+		HTTPClient: func() *http.Client { return &http.Client{Timeout: time.Minute} },
+		Getenv: func(name string) string {
+			if name == config.EnvConfig {
+				return configPath
+			}
+			return ""
+		},
+	}
+	cmd := NewCmdDevice(f)
+	cmd.SetArgs([]string{"check", "staging", "--www", www, "--json"})
+	cmd.SetOut(stdout)
+	cmd.SetErr(stderr)
+	if err := cmd.ExecuteContext(context.Background()); err != nil {
+		t.Fatalf("check staging: %v\n%s", err, stderr)
+	}
+	var resp protocol.CheckResponse
+	if err := json.Unmarshal(stdout.Bytes(), &resp); err != nil {
+		t.Fatal(err)
+	}
+	if !resp.UpdateAvailable || resp.Checksum != checksum {
+		t.Errorf("check = %+v, want an update to %d from the profile's server", resp, checksum)
+	}
+
+	cmd = NewCmdDevice(f)
+	cmd.SetArgs([]string{"check", "missing", "--www", www})
+	cmd.SetOut(stdout)
+	cmd.SetErr(stderr)
+	err := cmd.ExecuteContext(context.Background())
+	if err == nil || !strings.Contains(err.Error(), `"missing"`) {
+		t.Errorf("check with an unknown profile: error %v, want one naming the profile", err)
+	}
+}
+
+func TestUpdateFailureJSON(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + ln.Addr().String()
+	ln.Close()
+	www := filepath.Join(copySample(t), androidWWW)
+
+	stdout, _, err := run(t, "update", "--www", www, "--url", url, "--json")
+	if code := exitCode(err); code != cmdutil.ExitError {
+		t.Errorf("exit status = %d (%v), want %d", code, err, cmdutil.ExitError)
+	}
+	var result map[string]any
+	if err := json.Unmarshal([]byte(stdout), &result); err != nil {
+		t.Fatalf("update --json output %q: %v", stdout, err)
+	}
+	if result["status"] != "FAILURE_NETWORK_PROBLEM" {
+		t.Errorf("status = %v, want FAILURE_NETWORK_PROBLEM", result["status"])
+	}
+	if msg, _ := result["error"].(string); !strings.Contains(msg, url[len("http://"):]) {
+		t.Errorf("error = %q, want the reason naming the server", msg)
+	}
+}
