@@ -63,8 +63,11 @@ type PushResult struct {
 type pushTarget struct {
 	profile    config.Profile
 	configured bool
-	runtime    string
-	client     *adminclient.Client
+	// passwordFrom names where the password came from: "--password",
+	// config.EnvPassword, "profile" or "prompt".
+	passwordFrom string
+	runtime      string
+	client       *adminclient.Client
 }
 
 // pushArchives uploads archives one after the other to the server of
@@ -88,7 +91,7 @@ func pushArchives(ctx context.Context, opts PushOptions, archives []PushArchive)
 			if ctx.Err() != nil {
 				return results, cmdutil.ErrCancelled
 			}
-			return results, explainPushError(err, target)
+			return results, explainPushError(err, target, a)
 		}
 
 		fmt.Fprintf(opts.IO.ErrOut, "uploaded %s %s checksum %d to %s runtime %s\n",
@@ -117,8 +120,9 @@ func resolvePushTarget(opts PushOptions) (*pushTarget, error) {
 	}
 	_, configured := cfg.Get(profile.Name)
 
-	password := opts.Password
+	password, passwordFrom := opts.Password, "--password"
 	if password == "" {
+		passwordFrom = passwordSource(profile, opts.Getenv)
 		var ask func(string) (string, error)
 		if opts.IO.CanPrompt() {
 			ask = opts.Prompter.Password
@@ -149,7 +153,19 @@ func resolvePushTarget(opts PushOptions) (*pushTarget, error) {
 			fmt.Fprintf(errOut, "attempt %d failed, retrying in %s: %v\n", attempt, delay.Round(time.Millisecond), err)
 		},
 	}
-	return &pushTarget{profile: profile, configured: configured, runtime: runtime, client: client}, nil
+	return &pushTarget{profile: profile, configured: configured, passwordFrom: passwordFrom, runtime: runtime, client: client}, nil
+}
+
+// passwordSource returns where config.ResolvePassword takes the password
+// of profile from.
+func passwordSource(profile config.Profile, getenv func(string) string) string {
+	switch {
+	case profile.Password != "":
+		return "profile"
+	case getenv(config.EnvPassword) != "":
+		return config.EnvPassword
+	}
+	return "prompt"
 }
 
 // uploadOne uploads one archive, with a progress bar when stderr is a
@@ -178,23 +194,31 @@ func uploadOne(ctx context.Context, streams *iostreams.IOStreams, target *pushTa
 	return d, err
 }
 
-// explainPushError names the profile command that fixes a rejected login
-// and turns it into an AuthError, which exits with status 4.
-func explainPushError(err error, target *pushTarget) error {
+// explainPushError names what fixes a rejected login: the source of the
+// password, or the profile command. It turns the error into an AuthError,
+// which exits with status 4.
+func explainPushError(err error, target *pushTarget, a PushArchive) error {
 	var httpErr *adminclient.HTTPError
 	if !errors.As(err, &httpErr) || httpErr.StatusCode != http.StatusUnauthorized {
 		return err
 	}
 
 	rejected := *httpErr
-	name := target.profile.Name
-	if target.configured {
-		rejected.Hint = fmt.Sprintf("check the login and password of server profile %s: mfpdev server edit %s", name, name)
-	} else {
-		rejected.Hint = fmt.Sprintf("the local server rejected %s/%s: add a profile with the server's login: mfpdev server add NAME --url %s",
+	name, login := target.profile.Name, target.profile.Login
+	switch {
+	case !target.configured:
+		rejected.Hint = fmt.Sprintf("the server rejected the built-in login %s/%s of the local server: "+
+			"add a profile with the server's login: mfpdev server add NAME --url %s --login LOGIN",
 			config.LocalLogin, config.LocalPassword, target.profile.URL)
+	case target.passwordFrom == "--password" || target.passwordFrom == config.EnvPassword:
+		rejected.Hint = fmt.Sprintf("the server rejected login %q with the password from %s: check that password, "+
+			"or the login with: mfpdev server edit %s", login, target.passwordFrom, name)
+	default:
+		rejected.Hint = fmt.Sprintf("the server rejected login %q: check the login and password of server profile %s: "+
+			"mfpdev server edit %s", login, name, name)
 	}
-	return &cmdutil.AuthError{Err: fmt.Errorf("push to server profile %s: %w", name, &rejected)}
+	return &cmdutil.AuthError{Err: fmt.Errorf("push to server profile %s: upload %s %s %s: %w",
+		name, a.AppID, a.Platform, a.AppVersion, &rejected)}
 }
 
 // archiveFromFile reads the identity and checksum of the archive at path

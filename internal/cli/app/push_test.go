@@ -265,6 +265,23 @@ func TestPushRejectedLogin(t *testing.T) {
 	}
 }
 
+func TestPushRejectedEnvironmentPassword(t *testing.T) {
+	srv := startUpdateServer(t, "deployer", "pw")
+	e := newPushEnv(t, false, config.Profile{Name: "prod", URL: srv.URL, Login: "deployer"})
+	e.env[config.EnvPassword] = "wrong"
+
+	_, err := pushArchives(context.Background(), e.opts, []PushArchive{writeTestArchive(t, "android", "a")})
+	var auth *cmdutil.AuthError
+	if !errors.As(err, &auth) {
+		t.Fatalf("err = %v, want an AuthError", err)
+	}
+	for _, want := range []string{"upload com.example.app android 1.0.0", "password from MFPDEV_PASSWORD"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("err %q lacks %q", err, want)
+		}
+	}
+}
+
 func TestPushUnknownRuntime(t *testing.T) {
 	srv := startUpdateServer(t, "deployer", "pw")
 	e := newPushEnv(t, false, config.Profile{Name: "test", URL: srv.URL, Login: "deployer", Password: "pw"})

@@ -90,15 +90,15 @@ func verifyServer(ctx context.Context, httpClient *http.Client, p config.Profile
 		return nil
 	}
 
-	const skip = `or pass --no-verify to save the profile without checking`
+	const skip = `(or pass --no-verify to save the profile without checking)`
 	var httpErr *adminclient.HTTPError
 	if errors.As(err, &httpErr) && httpErr.StatusCode == http.StatusUnauthorized {
 		// The wrapped message is fixed when wrapping, so rewrap a copy.
 		rejected := *httpErr
-		rejected.Hint = fmt.Sprintf("the server rejected login %q: check --login and --password, %s", p.Login, skip)
+		rejected.Hint = fmt.Sprintf("the server rejected login %q: check --login and --password %s", p.Login, skip)
 		return &cmdutil.AuthError{Err: fmt.Errorf("verify server profile %q: list runtimes: %w", p.Name, &rejected)}
 	}
-	return fmt.Errorf("verify server profile %q: %w, %s", p.Name, err, skip)
+	return fmt.Errorf("verify server profile %q: %w %s", p.Name, err, skip)
 }
 
 // profileView is the JSON form of a profile in "server list --json" and
