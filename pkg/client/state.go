@@ -54,6 +54,19 @@ func openState(www string) (*state, error) {
 	}
 	abs = filepath.Clean(abs)
 	dir := stateDir(abs)
+
+	// WWW is missing only after a process was killed between the two
+	// renames of a swap, and then the journal says how to put it back.
+	info, err := os.Stat(abs)
+	switch {
+	case errors.Is(err, os.ErrNotExist) && !exists(filepath.Join(dir, journalName)):
+		return nil, fmt.Errorf("web resources folder %s not found: check the path", abs)
+	case err == nil && !info.IsDir():
+		return nil, fmt.Errorf("web resources folder %s is not a folder: name the www folder", abs)
+	case err != nil && !errors.Is(err, os.ErrNotExist):
+		return nil, fmt.Errorf("device state: %w", err)
+	}
+
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("device state: %w", err)
 	}

@@ -411,3 +411,16 @@ func TestUpdateDiscardsPartialOfOtherArchive(t *testing.T) {
 	}
 	assertSameTree(t, snapshot(t, www), expectedTree(t, filesV3))
 }
+
+func TestUpdateMissingFolder(t *testing.T) {
+	parent := t.TempDir()
+	www := filepath.Join(parent, "typo")
+
+	res, err := newDevice(www, "http://127.0.0.1:1").Update(context.Background(), nil)
+	if res.Status != StatusFailureUnknown || err == nil || !strings.Contains(err.Error(), "not found") {
+		t.Errorf("Update of a missing folder = %s, %v; want FAILURE_UNKNOWN naming the folder", res.Status, err)
+	}
+	if _, err := os.Stat(stateDir(www)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("state folder created for a missing folder: %v", err)
+	}
+}

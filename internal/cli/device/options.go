@@ -2,7 +2,6 @@ package device
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -75,12 +74,10 @@ func (o *deviceOptions) validateArgs(args []string) error {
 // device builds the client.Device from the flags, the Cordova project
 // around --www and the server profile.
 func (o *deviceOptions) device(ctx context.Context) (*client.Device, error) {
-	info, err := os.Stat(o.WWW)
-	if err != nil {
-		return nil, fmt.Errorf("web resources folder: %w", err)
-	}
-	if !info.IsDir() {
-		return nil, fmt.Errorf("web resources folder %s is not a folder: name the www folder with --www", o.WWW)
+	// A missing folder is left to the client, which restores it when an
+	// update was killed half-way.
+	if info, err := os.Stat(o.WWW); err == nil && !info.IsDir() {
+		return nil, cmdutil.Usagef("--www %s is not a folder: name the www folder of the web resources", o.WWW)
 	}
 
 	d := &client.Device{
