@@ -2,6 +2,7 @@ package device
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"github.com/mfpdev/mfpdev/internal/cli/iostreams"
 	"github.com/mfpdev/mfpdev/internal/config"
 	"github.com/mfpdev/mfpdev/pkg/client"
+	"github.com/mfpdev/mfpdev/pkg/cordova"
 	"github.com/mfpdev/mfpdev/pkg/protocol"
 	"github.com/mfpdev/mfpdev/pkg/signing"
 )
@@ -141,8 +143,11 @@ func (o *deviceOptions) fillServer(d *client.Device) error {
 // missingFlag returns the error for a value neither a flag nor the
 // Cordova project provided.
 func missingFlag(flag, hint string, projectErr error) error {
+	if errors.Is(projectErr, cordova.ErrNoConfig) {
+		return cmdutil.Usagef("%s required: %s (no config.xml of a Cordova project in the web resources folder or its parents)", flag, hint)
+	}
 	if projectErr != nil {
-		return cmdutil.Usagef("%s required: %s (no Cordova project found around the web resources folder: %v)", flag, hint, projectErr)
+		return cmdutil.Usagef("%s required: %s (the Cordova project around the web resources folder could not be read: %v)", flag, hint, projectErr)
 	}
 	return cmdutil.Usagef("%s required: %s", flag, hint)
 }
