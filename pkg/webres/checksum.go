@@ -25,7 +25,7 @@ type Sum struct {
 // Tuning of the read pipeline. Memory held by file contents stays below
 // readWindow plus one streamBuffer, whatever the size of the tree.
 const (
-	readWorkers  = 4         // files read at the same time
+	readWorkers  = 8         // files read at the same time
 	readAhead    = 256       // files read ahead of the CRC, at most
 	readWindow   = 16 << 20  // bytes read ahead of the CRC, at most
 	streamAbove  = 4 << 20   // files larger than this are streamed

@@ -11,9 +11,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/metrics"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 type checksumVector struct {
@@ -360,9 +363,64 @@ func TestLessUTF16Order(t *testing.T) {
 }
 
 func BenchmarkTreeSum(b *testing.B) {
-	// About 10,000 files and 85 MB, shaped like a large app: many small
-	// scripts, a few hundred medium files and ten 4 MB bundles, all with
-	// CRLF line endings so that every byte takes the '\r'-stripping path.
+	tree, total := largeTree(b)
+	b.SetBytes(total)
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := tree.Sum(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkTreeSumPeakHeap reports the peak growth of live heap objects
+// during Sum as peak-heap-MB, sampled every 100µs, so it may miss short
+// peaks. It stays near the read window whatever the tree size.
+func BenchmarkTreeSumPeakHeap(b *testing.B) {
+	tree, _ := largeTree(b)
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	var peak uint64
+	b.ResetTimer()
+	for b.Loop() {
+		runtime.GC()
+		metrics.Read(sample)
+		base := sample[0].Value.Uint64()
+
+		done := make(chan struct{})
+		sampled := make(chan uint64)
+		go func() {
+			var max uint64
+			ticker := time.NewTicker(100 * time.Microsecond)
+			defer ticker.Stop()
+			for {
+				s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+				metrics.Read(s)
+				if v := s[0].Value.Uint64(); v > base && v-base > max {
+					max = v - base
+				}
+				select {
+				case <-done:
+					sampled <- max
+					return
+				case <-ticker.C:
+				}
+			}
+		}()
+		_, err := tree.Sum(context.Background())
+		close(done)
+		peak = max(peak, <-sampled)
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
+}
+
+// largeTree writes about 10,000 files and 85 MB, shaped like a large app:
+// many small scripts, a few hundred medium files and ten 4 MB bundles, all
+// with CRLF line endings so that every byte takes the '\r'-stripping path.
+func largeTree(b *testing.B) (*Tree, int64) {
+	b.Helper()
 	root := b.TempDir()
 	var total int64
 	for i := range 10000 {
@@ -387,13 +445,7 @@ func BenchmarkTreeSum(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.SetBytes(total)
-	b.ResetTimer()
-	for b.Loop() {
-		if _, err := tree.Sum(context.Background()); err != nil {
-			b.Fatal(err)
-		}
-	}
+	return tree, total
 }
 
 func BenchmarkScan(b *testing.B) {
