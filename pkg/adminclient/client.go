@@ -24,6 +24,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mfpdev/mfpdev/pkg/protocol"
@@ -63,6 +64,9 @@ type Client struct {
 	// OnRetry, when set, is called before each retry with the number of
 	// the attempt that failed (from 1), its error and the delay.
 	OnRetry func(attempt int, err error, delay time.Duration)
+
+	buildOnce sync.Once
+	built     *http.Client
 }
 
 // request is one admin API call.
@@ -100,29 +104,53 @@ func (c *Client) adminContext() string {
 	return strings.Trim(c.AdminContext, "/")
 }
 
+// httpClient returns the HTTP client built from the Client's fields on
+// first use. Later changes to HTTPClient and Timeout are not seen.
 func (c *Client) httpClient() *http.Client {
+	c.buildOnce.Do(func() { c.built = c.buildHTTPClient() })
+	return c.built
+}
+
+// buildHTTPClient copies HTTPClient with two changes: a redirect that
+// would turn a POST or DELETE into a GET is returned as a response rather
+// than followed, and the transport waits at most Timeout for response
+// headers.
+func (c *Client) buildHTTPClient() *http.Client {
 	hc := c.HTTPClient
 	if hc == nil {
 		hc = http.DefaultClient
 	}
-	if c.Timeout <= 0 {
-		return hc
+	clone := *hc
+
+	next := hc.CheckRedirect
+	clone.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if len(via) > 0 && req.Method != via[0].Method {
+			return http.ErrUseLastResponse
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
 	}
 
-	var transport *http.Transport
+	if c.Timeout <= 0 {
+		return &clone
+	}
 	switch t := hc.Transport.(type) {
 	case nil:
-		transport = http.DefaultTransport.(*http.Transport).Clone()
+		transport := http.DefaultTransport.(*http.Transport).Clone()
+		transport.ResponseHeaderTimeout = c.Timeout
+		clone.Transport = transport
 	case *http.Transport:
-		transport = t.Clone()
+		transport := t.Clone()
+		transport.ResponseHeaderTimeout = c.Timeout
+		clone.Transport = transport
 	default:
 		// NOTE: a custom RoundTripper keeps its own timeouts.
-		return hc
 	}
-	transport.ResponseHeaderTimeout = c.Timeout
-
-	clone := *hc
-	clone.Transport = transport
 	return &clone
 }
 
@@ -238,7 +266,7 @@ func (c *Client) decode(req request, target *url.URL, resp *http.Response, raw [
 	// The server's details usually say what to do, so a generic hint would
 	// only repeat them. A 401 keeps its hint because it names the login.
 	if len(httpErr.Details) == 0 || resp.StatusCode == http.StatusUnauthorized {
-		httpErr.Hint = c.hint(req, resp.StatusCode, ok2xx, jsonErr)
+		httpErr.Hint = c.hint(req, resp, ok2xx, jsonErr)
 	}
 
 	var retryAfter time.Duration
@@ -248,8 +276,11 @@ func (c *Client) decode(req request, target *url.URL, resp *http.Response, raw [
 	return nil, retryAfter, httpErr
 }
 
-func (c *Client) hint(req request, status int, ok2xx bool, jsonErr error) string {
+func (c *Client) hint(req request, resp *http.Response, ok2xx bool, jsonErr error) string {
+	status := resp.StatusCode
 	switch {
+	case status >= 300 && status < 400:
+		return fmt.Sprintf("the server redirects to %q: use that address in the server URL", resp.Header.Get("Location"))
 	case ok2xx && jsonErr != nil:
 		return "the server did not return an admin API response: check the server URL and the admin context root"
 	case ok2xx:

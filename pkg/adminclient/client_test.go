@@ -537,3 +537,25 @@ func TestNonAdminResponse(t *testing.T) {
 		t.Errorf("err = %v, want advice on the admin context root", err)
 	}
 }
+
+func TestUploadRedirectNotFollowedAsGet(t *testing.T) {
+	var methods []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		methods = append(methods, r.Method)
+		http.Redirect(w, r, "http://127.0.0.1:1"+r.URL.Path, http.StatusMovedPermanently)
+	}))
+	defer srv.Close()
+	path, _ := writeArchive(t, []byte("x"))
+
+	c := &Client{BaseURL: srv.URL, Login: "a", Password: "b"}
+	_, err := c.Upload(context.Background(), "mfp", testApp, Archive{Path: path}, nil)
+	if err == nil {
+		t.Fatal("Upload succeeded")
+	}
+	if !strings.Contains(err.Error(), `redirects to "http://127.0.0.1:1/`) {
+		t.Errorf("err %q does not name the redirect target", err)
+	}
+	if len(methods) != 1 || methods[0] != http.MethodPost {
+		t.Errorf("server got %v, want one POST", methods)
+	}
+}

@@ -70,7 +70,7 @@ func validateFields(p *config.Profile) error {
 	return nil
 }
 
-// verifyServer checks that the server answers the admin API with the
+// verifyServer checks that the server accepts on the admin API the
 // profile's login and password by listing its runtimes, without retries.
 func verifyServer(ctx context.Context, httpClient *http.Client, p config.Profile, password string) error {
 	client := &adminclient.Client{
