@@ -22,8 +22,9 @@ type Sum struct {
 	FileList []byte   // content of the filelist file to ship
 }
 
-// Tuning of the read pipeline. Memory held by file contents stays below
-// readWindow plus one streamBuffer, whatever the size of the tree.
+// Tuning of the read pipeline. File contents held in memory stay near
+// readWindow, plus one streamBuffer and a 64 KiB scratch buffer, whatever
+// the size of the tree.
 const (
 	readWorkers  = 8         // files read at the same time
 	readAhead    = 256       // files read ahead of the CRC, at most

@@ -21,8 +21,9 @@ var windowsReserved = map[string]bool{
 }
 
 // checkName returns why one path element cannot be shipped, or "" when it
-// can. The rules are those of the strictest file systems an app or a
-// developer uses: Windows (NTFS) and iOS.
+// can. The rules are Windows's (NTFS), the strictest file system a project
+// is checked out on, plus no '\' (a separator to some unzippers) and no
+// control characters.
 func checkName(name string) string {
 	if !utf8.ValidString(name) {
 		return fmt.Sprintf("name %q is not valid UTF-8: rename it", name)
@@ -58,7 +59,7 @@ func ValidatePath(p string) error {
 	case p == "":
 		return fmt.Errorf("invalid path: empty")
 	case !utf8.ValidString(p):
-		return fmt.Errorf("invalid path %q: not valid UTF-8", p)
+		return fmt.Errorf("invalid path %q: not valid UTF-8, rename the file in UTF-8", p)
 	case strings.HasPrefix(p, "/"):
 		return fmt.Errorf("invalid path %q: absolute, use a path relative to www", p)
 	case len(p) >= 2 && p[1] == ':' && (p[0] >= 'a' && p[0] <= 'z' || p[0] >= 'A' && p[0] <= 'Z'):
@@ -67,9 +68,9 @@ func ValidatePath(p string) error {
 	for elem := range strings.SplitSeq(p, "/") {
 		switch elem {
 		case "":
-			return fmt.Errorf("invalid path %q: empty element", p)
+			return fmt.Errorf("invalid path %q: empty element, remove the doubled or trailing '/'", p)
 		case ".", "..":
-			return fmt.Errorf("invalid path %q: contains a %q element", p, elem)
+			return fmt.Errorf("invalid path %q: contains a %q element, use a path inside www", p, elem)
 		}
 		if reason := checkName(elem); reason != "" {
 			return fmt.Errorf("invalid path %q: %s", p, reason)
