@@ -15,6 +15,7 @@ import (
 	"runtime/metrics"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -498,5 +499,40 @@ func TestSampleProjectChecksums(t *testing.T) {
 		if sum.Size != want[platform].Size {
 			t.Errorf("%s: size = %d, want %d", platform, sum.Size, want[platform].Size)
 		}
+	}
+}
+
+// trackedReader counts the readers that are still open.
+type trackedReader struct {
+	io.Reader
+	open *atomic.Int64
+}
+
+func (r trackedReader) Close() error {
+	r.open.Add(-1)
+	return nil
+}
+
+func TestComputeErrorClosesReaders(t *testing.T) {
+	big := bytes.Repeat([]byte("x"), streamAbove+100)
+	var open atomic.Int64
+	var paths []string
+	for i := range 40 {
+		paths = append(paths, fmt.Sprintf("big%02d.bin", i))
+	}
+	opener := func(p string) (io.ReadCloser, error) {
+		if p == "big05.bin" {
+			return nil, errors.New("disk on fire")
+		}
+		open.Add(1)
+		return trackedReader{bytes.NewReader(big), &open}, nil
+	}
+
+	_, err := Compute(context.Background(), paths, opener)
+	if err == nil || !strings.Contains(err.Error(), "big05.bin") {
+		t.Fatalf("err = %v, want one naming big05.bin", err)
+	}
+	if n := open.Load(); n != 0 {
+		t.Errorf("%d readers left open after the error", n)
 	}
 }
