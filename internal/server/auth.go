@@ -12,7 +12,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
-// Role is what an admin API user may do.
+// Role is the set of admin requests a user may make.
 type Role string
 
 // Roles, from the most to the least privileged.
@@ -157,7 +157,7 @@ func (s *Server) authenticate(r *http.Request) (User, bool) {
 	return u, true
 }
 
-// requireRole wraps an admin handler: it answers 401 without valid
+// requireRole wraps an admin handler. It responds 401 without valid
 // credentials and 403 when the user's role may not do a.
 func (s *Server) requireRole(a action, txType string, next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {

@@ -14,7 +14,7 @@ import (
 )
 
 // checkBody is protocol.CheckRequest with pointers, so that a missing
-// field can be told from a zero value.
+// field is distinguished from a zero value.
 type checkBody struct {
 	AppID            *string `json:"appId"`
 	Platform         *string `json:"platform"`
@@ -71,7 +71,8 @@ func parseCheck(body io.Reader) (protocol.CheckRequest, version.Plugin, error) {
 	return req, plugin, nil
 }
 
-// check answers a device's update check.
+// check decides whether a device gets an update and writes the
+// protocol.CheckResponse.
 func (s *Server) check(w http.ResponseWriter, r *http.Request) {
 	runtime := r.PathValue("runtime")
 	if !s.hasRuntime(runtime) {
@@ -170,7 +171,8 @@ func (s *Server) downloadLink(d store.Deployment) string {
 	return s.cfg.DownloadBaseURL + "/" + d.Runtime + "/" + link
 }
 
-// rejectCheck answers an invalid check request and counts it.
+// rejectCheck responds to an invalid check request with a JSON
+// {"error": message} body, logs it and counts it.
 func (s *Server) rejectCheck(w http.ResponseWriter, status int, reason, message string, attrs ...any) {
 	s.metrics.checks.WithLabelValues(checkResultRejected, reason).Inc()
 	s.log.Info("update check rejected", append(attrs, "reason", reason, "message", message)...)

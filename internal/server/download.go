@@ -13,7 +13,7 @@ import (
 
 // download serves the archive of the deployment with the checksum in the
 // path, active or in history. The URL names the content, so responses may
-// be cached forever. http.ServeContent answers HEAD, Range (206, 416) and
+// be cached forever. http.ServeContent handles HEAD, Range (206, 416) and
 // If-None-Match / If-Range against the strong ETag.
 func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 	runtime, appVersion, updateType := r.PathValue("runtime"), r.PathValue("appVersion"), r.PathValue("type")

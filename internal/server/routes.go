@@ -133,7 +133,7 @@ func (s *Server) adminOK(w http.ResponseWriter, txType string, resp protocol.Adm
 	writeJSON(w, http.StatusOK, resp)
 }
 
-// logAttrs returns the ids of an app version for log lines.
+// appAttrs returns the ids of an app version for log lines.
 func appAttrs(runtime, appID, platform, appVersion string) []any {
 	return []any{slog.String("runtime", runtime), slog.String("appId", appID),
 		slog.String("platform", platform), slog.String("appVersion", appVersion)}

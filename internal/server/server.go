@@ -151,8 +151,9 @@ func New(cfg Config) (*Server, error) {
 
 func withDefaults(cfg Config) (Config, error) {
 	if cfg.DataDir == "" {
-		return cfg, errors.New("start server: data folder not set")
+		return cfg, errors.New("start server: data folder missing: set Config.DataDir")
 	}
+
 	if len(cfg.Runtimes) == 0 {
 		cfg.Runtimes = []string{protocol.DefaultRuntime}
 	}
@@ -171,6 +172,7 @@ func withDefaults(cfg Config) (Config, error) {
 			return cfg, fmt.Errorf("start server: runtime name %q is taken by another route: choose another name", rt)
 		}
 	}
+
 	if cfg.MaxUploadSize <= 0 {
 		cfg.MaxUploadSize = DefaultMaxUploadSize
 	}
@@ -254,7 +256,7 @@ func (s *Server) cleanup() error {
 // an httptest.Server.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// Serve answers requests on ln until ctx is cancelled, then stops
+// Serve serves requests on ln until ctx is cancelled, then stops
 // accepting connections and waits up to Config.ShutdownTimeout for running
 // requests. It returns nil after a complete graceful stop.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {

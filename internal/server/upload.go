@@ -241,7 +241,7 @@ func (s *Server) bodyError(err error, reason string) error {
 }
 
 // readErrorRecorder keeps the error of its reader, so that a failed copy
-// tells a broken request body from a failed write to disk.
+// can distinguish a broken request body from a failed write to disk.
 type readErrorRecorder struct {
 	r   io.Reader
 	err error
