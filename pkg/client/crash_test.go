@@ -63,6 +63,8 @@ func TestUpdateRecoversCrashBetweenRenames(t *testing.T) {
 			}
 
 			d := newDevice(www, srv.URL)
+			// The killed process held the lock; flock released it, so the
+			// next run takes it.
 			if next == "check" {
 				resp, err := d.Check(context.Background())
 				if err != nil {

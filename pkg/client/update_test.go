@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -422,5 +423,42 @@ func TestUpdateMissingFolder(t *testing.T) {
 	}
 	if _, err := os.Stat(stateDir(www)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("state folder created for a missing folder: %v", err)
+	}
+}
+
+func TestUpdateDownloadHTTPError(t *testing.T) {
+	v2 := buildArchive(t, filesV2, testPlugin, nil)
+	fake := startFake(t, v2, func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "no archive of com.example.sample has checksum 1", http.StatusNotFound)
+	})
+	www, _ := deviceFolder(t, filesV1)
+
+	res, err := newDevice(www, fake.URL).Update(context.Background(), nil)
+	if res.Status != StatusFailureDownloading {
+		t.Fatalf("status = %s (%v), want %s", res.Status, err, StatusFailureDownloading)
+	}
+	if !strings.Contains(err.Error(), "404") || !strings.Contains(err.Error(), "no archive of") {
+		t.Errorf("error %q does not show the status and the server's message", err)
+	}
+}
+
+func TestUpdateCheckHTTPError(t *testing.T) {
+	tests := []struct {
+		code int
+		want Status
+	}{
+		{http.StatusServiceUnavailable, StatusFailureNetworkProblem},
+		{http.StatusBadRequest, StatusFailureUnknown},
+	}
+	for _, tt := range tests {
+		t.Run(http.StatusText(tt.code), func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				http.Error(w, "check failed", tt.code)
+			}))
+			defer srv.Close()
+			www, _ := deviceFolder(t, filesV1)
+
+			mustUpdate(t, newDevice(www, srv.URL), tt.want)
+		})
 	}
 }
