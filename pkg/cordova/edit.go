@@ -367,8 +367,9 @@ func leadingSpace(b []byte) string {
 }
 
 // writeFileAtomic replaces the file at path (or the file its symbolic link
-// leads to) with data: it writes a temporary file in the same folder with
-// the same permissions, syncs it and renames it over the original.
+// leads to) with data. It writes a temporary file in the same folder with
+// the same permissions (and owner, when run as root), syncs it and renames
+// it over the original.
 func writeFileAtomic(path string, data []byte) error {
 	target, err := filepath.EvalSymlinks(path)
 	if err != nil {
@@ -397,6 +398,7 @@ func writeFileAtomic(path string, data []byte) error {
 	if err := tmp.Chmod(info.Mode().Perm()); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
+	keepOwner(tmp, info)
 	if err := tmp.Sync(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
