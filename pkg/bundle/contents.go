@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"io/fs"
 
 	"github.com/klauspost/compress/flate"
 
@@ -166,6 +167,10 @@ func (e *entryReader) Read(p []byte) (int, error) {
 }
 
 func (e *entryReader) Close() error { return e.rc.Close() }
+
+// Stat returns the entry's header information, so that webres.Compute
+// sizes its read buffer from the declared size instead of its maximum.
+func (e *entryReader) Stat() (fs.FileInfo, error) { return e.es.file.FileInfo(), nil }
 
 // entryFailed records why reading an entry failed.
 func (rd *reader) entryFailed(es *entryState, err error) {

@@ -7,10 +7,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/mfpdev/mfpdev/pkg/webres"
@@ -56,6 +58,39 @@ func makeTree(t testing.TB, dir string, files map[string][]byte) ([]SourceFile, 
 		SourceFile{Path: webres.ChecksumJSPath, Content: webres.ChecksumJS(sum.Checksum, testModTime)},
 	)
 
+	meta := Metadata{
+		AppID: "com.example.app", Platform: "android", AppVersion: "1.0.0",
+		PluginVersion: "8.0.2024082705", PlatformVersion: "8.0.0.00-20230609-123807",
+		Checksum: sum.Checksum, Size: sum.Size, CreatedBy: "mfpdev test",
+	}
+
+	return srcs, meta
+}
+
+// withChecksumFiles adds filelist and checksum.js to in-memory sources
+// and returns them with their metadata.
+func withChecksumFiles(t testing.TB, srcs []SourceFile) ([]SourceFile, Metadata) {
+	t.Helper()
+
+	// fstest.MapFS files have a Stat method, which lets Compute size its
+	// buffers.
+	tree := make(fstest.MapFS, len(srcs))
+	paths := make([]string, 0, len(srcs))
+	for _, s := range srcs {
+		tree[s.Path] = &fstest.MapFile{Data: s.Content, Mode: 0o644}
+		paths = append(paths, s.Path)
+	}
+	sum, err := webres.Compute(context.Background(), paths, func(p string) (io.ReadCloser, error) {
+		return tree.Open(p)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	srcs = append(srcs,
+		SourceFile{Path: webres.FileListName, Content: sum.FileList},
+		SourceFile{Path: webres.ChecksumJSPath, Content: webres.ChecksumJS(sum.Checksum, testModTime)},
+	)
 	meta := Metadata{
 		AppID: "com.example.app", Platform: "android", AppVersion: "1.0.0",
 		PluginVersion: "8.0.2024082705", PlatformVersion: "8.0.0.00-20230609-123807",
