@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 )
 
@@ -212,17 +211,6 @@ func TestScanCollisions(t *testing.T) {
 	p, ok := findProblem(problems, "caf\u00e9.js")
 	if !ok || !strings.Contains(p.Reason, "normalization") {
 		t.Errorf("NFC collision not reported: %v", problems)
-	}
-}
-
-func TestScanSpecialFile(t *testing.T) {
-	root := t.TempDir()
-	if err := syscall.Mkfifo(filepath.Join(root, "pipe"), 0o644); err != nil {
-		t.Skipf("cannot make a FIFO here: %v", err)
-	}
-	problems := scanProblems(t, root)
-	if p, ok := findProblem(problems, "pipe"); !ok || !strings.Contains(p.Reason, "not a regular file") {
-		t.Errorf("FIFO not reported: %v", problems)
 	}
 }
 
