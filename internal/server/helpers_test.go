@@ -53,7 +53,11 @@ type testServer struct {
 	URL    string
 	Server *server.Server
 	Log    *lockedBuffer
-	stop   func()
+	// shutdown stops the server and returns what Serve returned, for
+	// tests that check it themselves.
+	shutdown func() error
+	// stop stops the server and fails the test if Serve failed.
+	stop func()
 }
 
 // startServer starts a Server on 127.0.0.1:0 with data in dataDir. The
@@ -83,18 +87,24 @@ func startServer(t *testing.T, dataDir string, configure func(*server.Config)) *
 	go func() { done <- s.Serve(ctx, ln) }()
 
 	ts := &testServer{URL: "http://" + ln.Addr().String(), Server: s, Log: logs}
-	stopped := false
-	ts.stop = func() {
-		if stopped {
-			return
-		}
-		stopped = true
+	var serveErr error
+	finish := sync.OnceFunc(func() {
 		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
+		serveErr = <-done
 		if err := s.Close(); err != nil {
 			t.Errorf("Close: %v", err)
+		}
+	})
+	checked := false
+	ts.shutdown = func() error {
+		finish()
+		checked = true
+		return serveErr
+	}
+	ts.stop = func() {
+		finish()
+		if !checked && serveErr != nil {
+			t.Errorf("Serve: %v", serveErr)
 		}
 	}
 	t.Cleanup(ts.stop)

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"crypto/rsa"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"mime/multipart"
 	"net/http"
 	"os"
@@ -12,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mfpdev/mfpdev/internal/server"
 	"github.com/mfpdev/mfpdev/pkg/protocol"
@@ -542,4 +545,75 @@ func TestNewRejectsConfig(t *testing.T) {
 			}
 		})
 	}
+}
+
+// startSlowUpload sends the first bytes of a raw upload and returns once
+// the server has started spooling it; the caller writes the rest to the
+// returned pipe. The response arrives on the channel.
+func startSlowUpload(t *testing.T, ts *testServer, dataDir string, data []byte) (*io.PipeWriter, <-chan *http.Response) {
+	t.Helper()
+	pr, pw := io.Pipe()
+	req, _ := http.NewRequest(http.MethodPost, webURL(ts, "mfp", appID, platform, appVersion), pr)
+	req.Header.Set("Content-Type", "application/zip")
+	req.SetBasicAuth("deployer", "deployer-password")
+
+	responses := make(chan *http.Response, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			close(responses) // the receiver checks for a nil response
+			return
+		}
+		resp.Body.Close()
+		responses <- resp
+	}()
+	if _, err := pw.Write(data[:100]); err != nil {
+		t.Fatal(err)
+	}
+
+	// Wait, boundedly, until the handler has created its temporary file.
+	for i := 0; i < 1000; i++ {
+		if matches, _ := filepath.Glob(filepath.Join(dataDir, "tmp", "upload-*")); len(matches) > 0 {
+			return pw, responses
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("the upload handler never started spooling")
+	return nil, nil
+}
+
+func TestServeFinishesRunningUpload(t *testing.T) {
+	dataDir := t.TempDir()
+	ts := startServer(t, dataDir, nil)
+	a := buildArchive(t, appID, platform, appVersion, pluginVersion, sampleFiles("v1"), nil)
+	pw, responses := startSlowUpload(t, ts, dataDir, a.Data)
+
+	stopped := make(chan error, 1)
+	go func() { stopped <- ts.shutdown() }()
+	if _, err := pw.Write(a.Data[100:]); err != nil {
+		t.Fatal(err)
+	}
+	pw.Close()
+
+	resp := <-responses
+	if resp == nil || resp.StatusCode != http.StatusOK {
+		t.Errorf("upload running during shutdown: %+v", resp)
+	}
+	if err := <-stopped; err != nil {
+		t.Errorf("Serve after a graceful stop: %v", err)
+	}
+}
+
+func TestServeCutsOffAfterTimeout(t *testing.T) {
+	dataDir := t.TempDir()
+	ts := startServer(t, dataDir, func(c *server.Config) { c.ShutdownTimeout = 50 * time.Millisecond })
+	a := buildArchive(t, appID, platform, appVersion, pluginVersion, sampleFiles("v1"), nil)
+	pw, responses := startSlowUpload(t, ts, dataDir, a.Data)
+
+	err := ts.shutdown()
+	if err == nil || !strings.Contains(err.Error(), "--shutdown-timeout") {
+		t.Errorf("Serve with a stuck request: err = %v, want the shutdown timeout named", err)
+	}
+	pw.CloseWithError(errors.New("test over"))
+	<-responses
 }
