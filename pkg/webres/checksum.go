@@ -120,71 +120,15 @@ type chunk struct {
 func crcSources(ctx context.Context, sources []source) (uint32, int64, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-
-	window := newByteWindow(readWindow)
-	slots := make([]chan chunk, readAhead)
-	for i := range slots {
-		slots[i] = make(chan chunk, 1)
-	}
-	tickets := make(chan struct{}, readAhead)
-	type job struct {
-		index    int
-		reserved int64
-	}
-	jobs := make(chan job)
-
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		defer close(jobs)
-		for i, s := range sources {
-			reserve := s.size
-			if reserve < 0 || reserve > streamAbove {
-				reserve = streamAbove
-			}
-			select {
-			case tickets <- struct{}{}:
-			case <-ctx.Done():
-				return
-			}
-			if window.acquire(ctx, reserve) != nil {
-				return
-			}
-			select {
-			case jobs <- job{i, reserve}:
-			case <-ctx.Done():
-				window.release(reserve)
-				return
-			}
-		}
-	})
-	for range readWorkers {
-		wg.Go(func() {
-			for j := range jobs {
-				slots[j.index%readAhead] <- readHead(ctx, sources[j.index], j.reserved, window)
-			}
-		})
-	}
-	defer func() {
-		// Stop the readers and close files a failure left unread.
-		cancel()
-		wg.Wait()
-		for _, slot := range slots {
-			select {
-			case c := <-slot:
-				if c.rest != nil {
-					c.rest.Close()
-				}
-			default:
-			}
-		}
-	}()
+	r := startReaders(ctx, sources)
+	defer r.stop(cancel)
 
 	h := newStripCRC()
 	var size int64
 	for i, s := range sources {
 		var c chunk
 		select {
-		case c = <-slots[i%readAhead]:
+		case c = <-r.slot(i):
 		case <-ctx.Done():
 			return 0, 0, ctx.Err()
 		}
@@ -202,12 +146,100 @@ func crcSources(ctx context.Context, sources []source) (uint32, int64, error) {
 				return 0, 0, fmt.Errorf("read %s: %w", s.path, err)
 			}
 		}
-		window.release(c.reserved)
-		<-tickets
+		r.done(c)
 
 		h.writePath(s.path)
 	}
 	return h.crc, size, nil
+}
+
+// readers reads sources ahead of the CRC. Source i arrives on slot(i); the
+// consumer takes the sources in order and calls done for each.
+type readers struct {
+	sources []source
+	window  *byteWindow
+	slots   []chan chunk  // source i goes to slots[i%readAhead]
+	tickets chan struct{} // one per source dispatched and not yet done
+	wg      sync.WaitGroup
+}
+
+type readJob struct {
+	index    int
+	reserved int64
+}
+
+func startReaders(ctx context.Context, sources []source) *readers {
+	r := &readers{
+		sources: sources,
+		window:  newByteWindow(readWindow),
+		slots:   make([]chan chunk, readAhead),
+		tickets: make(chan struct{}, readAhead),
+	}
+	for i := range r.slots {
+		r.slots[i] = make(chan chunk, 1)
+	}
+
+	jobs := make(chan readJob)
+	r.wg.Go(func() { r.dispatch(ctx, jobs) })
+	for range readWorkers {
+		r.wg.Go(func() {
+			for j := range jobs {
+				r.slot(j.index) <- readHead(ctx, r.sources[j.index], j.reserved, r.window)
+			}
+		})
+	}
+	return r
+}
+
+// dispatch hands out the sources in order once a ticket and their share of
+// the window are free. A slot is empty when its source is dispatched,
+// because the source readAhead positions earlier is already done.
+func (r *readers) dispatch(ctx context.Context, jobs chan<- readJob) {
+	defer close(jobs)
+	for i, s := range r.sources {
+		reserve := s.size
+		if reserve < 0 || reserve > streamAbove {
+			reserve = streamAbove
+		}
+		select {
+		case r.tickets <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+		if r.window.acquire(ctx, reserve) != nil {
+			return
+		}
+		select {
+		case jobs <- readJob{i, reserve}:
+		case <-ctx.Done():
+			r.window.release(reserve)
+			return
+		}
+	}
+}
+
+func (r *readers) slot(i int) chan chunk { return r.slots[i%readAhead] }
+
+// done returns the window share and the ticket of a consumed chunk.
+func (r *readers) done(c chunk) {
+	r.window.release(c.reserved)
+	<-r.tickets
+}
+
+// stop cancels the readers, waits for them and closes the files a failure
+// left unread.
+func (r *readers) stop(cancel context.CancelFunc) {
+	cancel()
+	r.wg.Wait()
+	for _, slot := range r.slots {
+		select {
+		case c := <-slot:
+			if c.rest != nil {
+				c.rest.Close()
+			}
+		default:
+		}
+	}
 }
 
 // readHead reads a source up to reserved bytes. A longer file is handed on
