@@ -64,9 +64,9 @@ func isMFP(name xml.Name) bool {
 	return name.Space == MFPNamespace || name.Space == "mfp"
 }
 
-// ParseConfig reads the content of a config.xml. It returns an error
-// wrapping *xml.SyntaxError when the XML is not well-formed and an error
-// when the root element is not <widget>. It does not check the values.
+// ParseConfig reads the content of a config.xml. It returns an
+// *xml.SyntaxError, with the line, when the XML is not well-formed or the
+// root element is not <widget>. It does not check the values.
 func ParseConfig(data []byte) (*Config, error) {
 	d := xml.NewDecoder(bytes.NewReader(data))
 	d.Strict = true

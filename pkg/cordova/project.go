@@ -63,6 +63,9 @@ func Find(dir string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("find Cordova project from %s: %w", dir, err)
 	}
+	if info, err := os.Stat(abs); err != nil || !info.IsDir() {
+		return "", fmt.Errorf("find Cordova project from %s: not an existing folder: pass the project folder with --project DIR", abs)
+	}
 	for d := abs; ; {
 		info, err := os.Stat(filepath.Join(d, ConfigName))
 		if err == nil && info.Mode().IsRegular() {

@@ -237,6 +237,10 @@ func TestFind(t *testing.T) {
 		}
 	}
 
+	if _, err := Find(filepath.Join(root, "missing")); err == nil || !strings.Contains(err.Error(), "not an existing folder") {
+		t.Errorf("Find(missing) error = %v, want one saying the folder does not exist", err)
+	}
+
 	empty := t.TempDir()
 	_, err := Find(empty)
 	if !errors.Is(err, ErrNoConfig) {

@@ -153,8 +153,8 @@ func crcSources(ctx context.Context, sources []source) (uint32, int64, error) {
 	return h.crc, size, nil
 }
 
-// readers reads sources ahead of the CRC. Source i arrives on slot(i); the
-// consumer takes the sources in order and calls done for each.
+// readers reads sources ahead of the CRC. Source i arrives on slot(i), and
+// the consumer takes the sources in order and calls done for each.
 type readers struct {
 	sources []source
 	window  *byteWindow
