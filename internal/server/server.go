@@ -15,6 +15,10 @@
 //	GET    /{runtime}/api/directupdate/{appVersion}/{checksum}/{type}?appId=&clientPlatform=  download (also HEAD, Range)
 //	GET    /healthz, /metrics
 //
+// Admin responses are protocol.AdminResponse documents, with ok false and
+// one transaction error per reason on failure. Device API errors are
+// {"error": message} with a 4xx or 5xx status.
+//
 // Every admin route needs HTTP Basic credentials. Uploads are streamed to a
 // temporary file, validated with bundle.Read, and stored blob first, then
 // metadata, so a rejected or interrupted upload stores nothing that is

@@ -18,6 +18,7 @@ import (
 
 	"github.com/mfpdev/mfpdev/internal/cli/cmdutil"
 	"github.com/mfpdev/mfpdev/internal/cli/iostreams"
+	"github.com/mfpdev/mfpdev/pkg/signing"
 )
 
 func testFactory(env map[string]string) (*cmdutil.Factory, *bytes.Buffer, *bytes.Buffer) {
@@ -147,8 +148,9 @@ func TestStartRejectsOpenAddressWithoutCredentials(t *testing.T) {
 
 // runningStart is "server start" running in a goroutine.
 type runningStart struct {
-	URL  string
-	done chan error
+	URL string
+	// wait returns what the command returned, once it has ended.
+	wait func() error
 	stop context.CancelFunc
 	mu   sync.Mutex
 	logs strings.Builder
@@ -168,13 +170,14 @@ func runStart(t *testing.T, args ...string) *runningStart {
 	f.IOStreams.ErrOut = pw
 
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &runningStart{done: make(chan error, 1), stop: cancel}
+	done := make(chan error, 1)
+	r := &runningStart{stop: cancel, wait: sync.OnceValue(func() error { return <-done })}
 	cmd := NewCmdStart(f, nil)
 	cmd.SetArgs(args)
 	go func() {
 		err := cmd.ExecuteContext(ctx)
 		pw.Close()
-		r.done <- err
+		done <- err
 	}()
 
 	ready := make(chan string, 1)
@@ -194,12 +197,12 @@ func runStart(t *testing.T, args ...string) *runningStart {
 
 	url, ok := <-ready
 	if !ok {
-		t.Fatalf("server start ended without serving: %v\n%s", <-r.done, r.Logs())
+		t.Fatalf("server start ended without serving: %v\n%s", r.wait(), r.Logs())
 	}
 	r.URL = url
 	t.Cleanup(func() {
 		cancel()
-		<-r.done
+		r.wait()
 	})
 	return r
 }
@@ -232,10 +235,9 @@ func TestStartServesAndStops(t *testing.T) {
 	}
 
 	r.stop()
-	if err := <-r.done; err != nil {
+	if err := r.wait(); err != nil {
 		t.Errorf("start returned %v after cancel, want nil", err)
 	}
-	r.done <- nil // for the cleanup
 	logs := r.Logs()
 	for _, want := range []string{"created user admin with password admin", `"msg":"server started"`, `"msg":"server stopped"`} {
 		if !strings.Contains(logs, want) {
@@ -290,5 +292,43 @@ func TestHashPasswordFromStdin(t *testing.T) {
 	hash := strings.TrimSpace(out.String())
 	if err := bcrypt.CompareHashAndPassword([]byte(hash), []byte("s3cret")); err != nil {
 		t.Errorf("printed hash %q does not match the password: %v", hash, err)
+	}
+}
+
+func TestLoadTrustedKeys(t *testing.T) {
+	key, err := signing.Generate(2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b64, err := signing.PublicKeyBase64(&key.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pemBytes, err := signing.EncodePublicKeyPEM(&key.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "public.pem")
+	if err := os.WriteFile(file, pemBytes, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	keys, err := loadTrustedKeys([]string{b64, file})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 2 {
+		t.Fatalf("loaded %d keys, want 2", len(keys))
+	}
+	for i, k := range keys {
+		if !k.Equal(&key.PublicKey) {
+			t.Errorf("key %d differs from the generated key", i)
+		}
+	}
+
+	_, err = loadTrustedKeys([]string{"not-a-key"})
+	var usage *cmdutil.UsageError
+	if !errors.As(err, &usage) || !strings.Contains(err.Error(), "--trusted-key") {
+		t.Errorf("invalid key: err = %v, want a usage error naming --trusted-key", err)
 	}
 }
