@@ -500,6 +500,9 @@ func TestSignedUploads(t *testing.T) {
 			if resp.StatusCode != tt.wantStatus {
 				t.Errorf("status = %d, want %d (%+v)", resp.StatusCode, tt.wantStatus, ar.Transaction)
 			}
+			if tt.wantStatus != http.StatusOK && !strings.Contains(strings.ToLower(fmt.Sprint(ar.Transaction.Errors)), "sign") {
+				t.Errorf("errors %+v do not mention the signature", ar.Transaction.Errors)
+			}
 			if tt.wantStatus == http.StatusOK && (ar.Deployment == nil || !ar.Deployment.Signed) {
 				t.Errorf("deployment = %+v, want signed", ar.Deployment)
 			}
