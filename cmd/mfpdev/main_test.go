@@ -1,10 +1,15 @@
 package main
 
 import (
+	"fmt"
 	"io/fs"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
@@ -33,10 +38,16 @@ func TestScripts(t *testing.T) {
 			env.Setenv("SAMPLE", sample)
 			env.Setenv("MFPDEV_CONFIG", filepath.Join(env.WorkDir, ".config", "mfpdev.json"))
 			env.Setenv("SOURCE_DATE_EPOCH", "")
+			port, err := freePort()
+			if err != nil {
+				return err
+			}
+			env.Setenv("PORT", port)
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"cpdir": cmdCopyDir,
+			"cpdir":     cmdCopyDir,
+			"waitready": cmdWaitReady,
 		},
 		RequireExplicitExec: true,
 	})
@@ -75,4 +86,38 @@ func cmdCopyDir(ts *testscript.TestScript, neg bool, args []string) {
 		}
 	})
 	ts.Check(err)
+}
+
+// freePort returns a TCP port on 127.0.0.1 that was free a moment ago, for
+// a server a script starts.
+func freePort() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port), nil
+}
+
+// cmdWaitReady waits until GET URL answers 200, for at most 20 seconds:
+// waitready URL.
+func cmdWaitReady(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: waitready URL")
+	}
+	client := &http.Client{Timeout: time.Second}
+	var lastErr error
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		resp, err := client.Get(args[0])
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			return
+		}
+		lastErr = fmt.Errorf("status %s", resp.Status)
+	}
+	ts.Fatalf("%s not ready after 20s: %v", args[0], lastErr)
 }

@@ -33,6 +33,7 @@ type WebupdateOptions struct {
 	SignKey          string
 	KeystorePassword string
 	File             string
+	Password         string
 	JSON             bool
 	Profile          string
 	Runtime          string
@@ -88,6 +89,9 @@ local server http://localhost:9080 with admin/admin.
 			if opts.File != "" && (len(opts.Platforms) > 0 || opts.SignKey != "") {
 				return cmdutil.Usagef("--file uploads an existing archive as it is: --platform and --sign-key do not apply")
 			}
+			if opts.Build && opts.Password != "" {
+				return cmdutil.Usagef("--build uploads nothing, so --password does not apply")
+			}
 			if opts.Build && len(args) > 0 {
 				return cmdutil.Usagef("--build writes archives without uploading them, so it takes no server profile (got %q)", args[0])
 			}
@@ -103,6 +107,7 @@ local server http://localhost:9080 with admin/admin.
 	fl.StringSliceVar(&opts.Platforms, "platform", nil, "Platforms to package, comma-separated (default: every prepared platform)")
 	fl.StringVar(&opts.SignKey, "sign-key", "", "Sign the archives with the RSA private key in `file` (PEM PKCS#1 or PKCS#8, or a PKCS#12 keystore)")
 	fl.StringVar(&opts.KeystorePassword, "keystore-password", "", "Password of the PKCS#12 keystore given with --sign-key (default: $MFPDEV_KEYSTORE_PASSWORD, or a prompt on a terminal)")
+	fl.StringVar(&opts.Password, "password", "", "Password of the server login (default: the profile's saved password, $MFPDEV_PASSWORD, or a prompt on a terminal)")
 	fl.StringVar(&opts.File, "file", "", "Upload the existing archive `zip` instead of building one")
 	fl.BoolVar(&opts.JSON, "json", false, "Print the archives as one JSON document on stdout")
 	return cmd
@@ -272,6 +277,7 @@ func (opts *WebupdateOptions) pushOptions() PushOptions {
 		Getenv:     opts.Factory.Getenv,
 		Profile:    opts.Profile,
 		Runtime:    opts.Runtime,
+		Password:   opts.Password,
 	}
 }
 

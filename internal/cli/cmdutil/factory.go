@@ -4,6 +4,7 @@
 package cmdutil
 
 import (
+	"net"
 	"net/http"
 	"os"
 	"time"
@@ -29,12 +30,24 @@ type Factory struct {
 	Version string
 }
 
+// newHTTPClient returns the client for update servers. It sets no overall
+// timeout, because uploads and downloads of large archives may take long:
+// each request is bounded by its context, and connecting, the TLS
+// handshake and waiting for response headers have their own limits.
+func newHTTPClient() *http.Client {
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.DialContext = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	transport.TLSHandshakeTimeout = 15 * time.Second
+	transport.ResponseHeaderTimeout = 10 * time.Minute
+	return &http.Client{Transport: transport}
+}
+
 // NewFactory returns the Factory of a real process.
 func NewFactory(version string) *Factory {
 	return &Factory{
 		IOStreams:  iostreams.System(),
 		Prompter:   prompt.Survey{},
-		HTTPClient: func() *http.Client { return &http.Client{Timeout: 5 * time.Minute} },
+		HTTPClient: newHTTPClient,
 		Getenv:     os.Getenv,
 		Now:        time.Now,
 		WorkDir:    os.Getwd,
