@@ -242,6 +242,15 @@ func TestUploadRejections(t *testing.T) {
 			t.Errorf("status %d, %+v", resp.StatusCode, ar.Transaction)
 		}
 	})
+	t.Run("oversize raw body", func(t *testing.T) {
+		req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(tooBig))
+		req.Header.Set("Content-Type", "application/zip")
+		req.SetBasicAuth("deployer", "deployer-password")
+		resp, ar := doAdmin(t, req)
+		if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(fmt.Sprint(ar.Transaction.Errors), "--max-upload-size") {
+			t.Errorf("status %d, %+v", resp.StatusCode, ar.Transaction)
+		}
+	})
 	t.Run("text content type", func(t *testing.T) {
 		req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(valid.Data))
 		req.Header.Set("Content-Type", "text/plain")
@@ -619,4 +628,48 @@ func TestServeCutsOffAfterTimeout(t *testing.T) {
 	}
 	pw.CloseWithError(errors.New("test over"))
 	<-responses
+}
+
+func TestConcurrentUploadsKeepOneActive(t *testing.T) {
+	ts := startServer(t, t.TempDir(), nil)
+	archives := []archive{
+		buildArchive(t, appID, platform, appVersion, pluginVersion, sampleFiles("a"), nil),
+		buildArchive(t, appID, platform, appVersion, pluginVersion, sampleFiles("b"), nil),
+		buildArchive(t, appID, platform, appVersion, pluginVersion, sampleFiles("c"), nil),
+	}
+	url := webURL(ts, "mfp", appID, platform, appVersion)
+
+	statuses := make(chan int, len(archives))
+	for _, a := range archives {
+		go func() {
+			req := uploadRequest(t, url, "deployer", "deployer-password", a.Data)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				statuses <- 0
+				return
+			}
+			resp.Body.Close()
+			statuses <- resp.StatusCode
+		}()
+	}
+	for range archives {
+		if status := <-statuses; status != http.StatusOK {
+			t.Errorf("concurrent upload: status %d", status)
+		}
+	}
+
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	req.SetBasicAuth("monitor", "monitor-password")
+	_, ar := doAdmin(t, req)
+	if ar.Deployment == nil || !ar.Deployment.Active {
+		t.Fatalf("no active deployment after concurrent uploads: %+v", ar)
+	}
+	if len(ar.History) != len(archives)-1 {
+		t.Errorf("history has %d entries, want %d", len(ar.History), len(archives)-1)
+	}
+	for _, d := range ar.History {
+		if d.Active {
+			t.Errorf("history entry %d is active", d.Checksum)
+		}
+	}
 }
