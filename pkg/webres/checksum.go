@@ -8,6 +8,7 @@ import (
 	"hash/crc32"
 	"io"
 	"io/fs"
+	"math/bits"
 	"os"
 	"slices"
 	"strings"
@@ -110,6 +111,7 @@ func compute(ctx context.Context, sizes map[string]int64, opener func(string) fu
 // nil the file continues there and the consumer streams it.
 type chunk struct {
 	data     []byte
+	pooled   bool // data came from getBuffer
 	rest     io.ReadCloser
 	reserved int64 // bytes of the window held until the CRC is done
 	err      error
@@ -145,6 +147,9 @@ func crcSources(ctx context.Context, sources []source) (uint32, int64, error) {
 			if err != nil {
 				return 0, 0, fmt.Errorf("read %s: %w", s.path, err)
 			}
+		}
+		if c.pooled {
+			putBuffer(c.data)
 		}
 		r.done(c)
 
@@ -237,6 +242,9 @@ func (r *readers) stop(cancel context.CancelFunc) {
 			if c.rest != nil {
 				c.rest.Close()
 			}
+			if c.pooled {
+				putBuffer(c.data)
+			}
 		default:
 		}
 	}
@@ -267,22 +275,66 @@ func readHead(ctx context.Context, s source, reserved int64, window *byteWindow)
 			}
 		}
 	}
-	// One byte more than expected distinguishes a complete read from a file
-	// that grew since it was sized.
-	buf := make([]byte, capacity+1)
+	buf := getBuffer(int(capacity))
 	n, err := io.ReadFull(rc, buf)
-	switch {
-	case err == nil:
-		return chunk{data: buf, rest: rc, reserved: reserved}
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		rc.Close()
-		window.release(reserved - int64(n))
-		return chunk{data: buf[:n], reserved: int64(n)}
-	default:
-		rc.Close()
-		window.release(reserved)
-		return chunk{err: fmt.Errorf("read %s: %w", s.path, err)}
+	if err == nil {
+		// A full buffer may be the whole file or the head of a file that
+		// grew since it was sized. One more byte tells them apart.
+		var probe [1]byte
+		if _, err = io.ReadFull(rc, probe[:]); err == nil {
+			rest := struct {
+				io.Reader
+				io.Closer
+			}{io.MultiReader(bytes.NewReader(probe[:]), rc), rc}
+			return chunk{data: buf, pooled: true, rest: rest, reserved: reserved}
+		}
 	}
+	rc.Close()
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		window.release(reserved - int64(n))
+		return chunk{data: buf[:n], pooled: true, reserved: int64(n)}
+	}
+	putBuffer(buf)
+	window.release(reserved)
+	return chunk{err: fmt.Errorf("read %s: %w", s.path, err)}
+}
+
+// bufferPools hold read buffers by size class: class c has capacity 1<<c.
+// Reusing them keeps Sum from allocating the size of the tree.
+var bufferPools [23]sync.Pool // up to 4 MiB, the largest head read
+
+const minBufferClass = 12 // 4 KiB
+
+func bufferClass(n int) int {
+	return max(bits.Len(uint(n-1)), minBufferClass)
+}
+
+// getBuffer returns a buffer of length n, from a pool when one fits.
+func getBuffer(n int) []byte {
+	if n == 0 {
+		return nil
+	}
+	c := bufferClass(n)
+	if c >= len(bufferPools) {
+		return make([]byte, n)
+	}
+	if b, ok := bufferPools[c].Get().(*[]byte); ok {
+		return (*b)[:n]
+	}
+	return make([]byte, n, 1<<c)
+}
+
+// putBuffer returns a buffer from getBuffer to its pool.
+func putBuffer(b []byte) {
+	if cap(b) == 0 {
+		return
+	}
+	c := bufferClass(cap(b))
+	if c >= len(bufferPools) || cap(b) != 1<<c {
+		return
+	}
+	b = b[:cap(b)]
+	bufferPools[c].Put(&b)
 }
 
 // stripCRC is a running CRC-32 (IEEE) that skips every '\r' byte of file
