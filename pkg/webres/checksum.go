@@ -23,9 +23,10 @@ type Sum struct {
 	FileList []byte   // content of the filelist file to ship
 }
 
-// Tuning of the read pipeline. File contents held in memory stay near
-// readWindow, plus one streamBuffer and a 64 KiB scratch buffer, whatever
-// the size of the tree.
+// Tuning of the read pipeline. File contents read ahead stay within
+// readWindow, held in buffers rounded up to a power of two (so at most
+// twice that), plus one streamBuffer and a 64 KiB scratch buffer,
+// whatever the size of the tree.
 const (
 	readWorkers  = 8         // files read at the same time
 	readAhead    = 256       // files read ahead of the CRC, at most
@@ -279,7 +280,7 @@ func readHead(ctx context.Context, s source, reserved int64, window *byteWindow)
 	n, err := io.ReadFull(rc, buf)
 	if err == nil {
 		// A full buffer may be the whole file or the head of a file that
-		// grew since it was sized. One more byte tells them apart.
+		// grew since it was sized. Reading one more byte distinguishes them.
 		var probe [1]byte
 		if _, err = io.ReadFull(rc, probe[:]); err == nil {
 			rest := struct {
