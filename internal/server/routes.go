@@ -35,10 +35,10 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /{runtime}/api/directupdate/check", limitBody(http.HandlerFunc(s.check)))
 	mux.Handle("GET /{runtime}/api/directupdate/{appVersion}/{checksum}/{type}", limitBody(http.HandlerFunc(s.download)))
 
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("GET /healthz", limitBody(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))
-	})
+	})))
 	mux.Handle("GET /metrics", limitBody(s.metrics.handler()))
 
 	return s.logRequests(mux)
