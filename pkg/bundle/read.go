@@ -160,6 +160,7 @@ func (rd *reader) read(opts ReadOptions) (*Archive, error) {
 	}
 
 	rd.checkEntries()
+	rd.checkLayout()
 	if !rd.checkDeclaredSizes() {
 		return nil, nil
 	}
