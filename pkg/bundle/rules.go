@@ -170,6 +170,11 @@ func (rd *reader) checkName(es *entryState) bool {
 		return true
 	}
 
+	if strings.HasPrefix(name, "/") || len(name) >= 2 && name[1] == ':' && isASCIILetter(name[0]) {
+		rd.problem(name, "absolute path: unzippers would write it outside the folder they extract to")
+		return false
+	}
+
 	p, ok := entryPath(name)
 	if !ok {
 		rd.problem(name, "entry outside www/: only www/..., %s and %s may sit at the root", MetadataName, DDUScriptName)
@@ -256,4 +261,8 @@ func isASCII(s string) bool {
 	}
 
 	return true
+}
+
+func isASCIILetter(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }
