@@ -144,6 +144,10 @@ func New(cfg Config) (*Server, error) {
 	if err := s.openStore(); err != nil {
 		return nil, err
 	}
+	// Checks read active deployments from memory. Uploads and deletes go
+	// through the cache and invalidate it; writes by other instances
+	// sharing the database show after at most store.DefaultActiveCacheTTL.
+	s.meta = store.NewCachedMetadata(s.meta, store.DefaultActiveCacheTTL)
 	if err := s.cleanup(); err != nil {
 		s.Close()
 		return nil, err
@@ -305,7 +309,9 @@ func (s *Server) Close() error {
 }
 
 func backendName(v any) string {
-	switch v.(type) {
+	switch v := v.(type) {
+	case *store.CachedMetadata:
+		return backendName(v.Unwrap())
 	case *store.SQLite:
 		return "sqlite"
 	case *store.Folder:
