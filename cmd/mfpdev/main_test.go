@@ -46,8 +46,9 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"cpdir":     cmdCopyDir,
-			"waitready": cmdWaitReady,
+			"cpdir":      cmdCopyDir,
+			"waitready":  cmdWaitReady,
+			"hostilezip": cmdHostileZip,
 		},
 		RequireExplicitExec: true,
 	})
