@@ -45,6 +45,11 @@ func (rd *reader) checkContents() (*Metadata, uint32) {
 	if meta != nil {
 		rd.checkDigests(meta)
 	}
+	if delta {
+		checksumJS = rd.checkDelta(meta)
+	} else if meta != nil && meta.BaseChecksum != nil {
+		rd.problem(MetadataName, "baseChecksum set, but the archive has no %s: only a delta archive has a base", DDUScriptName)
+	}
 
 	return meta, checksumJS
 }

@@ -44,6 +44,10 @@ type Metadata struct {
 
 	// Digests lists every file under www/, in checksum order.
 	Digests []FileDigest `json:"digests"`
+
+	// BaseChecksum is set in a delta archive only: the web-resources
+	// checksum of the tree the delta applies to.
+	BaseChecksum *uint32 `json:"baseChecksum,omitempty"`
 }
 
 // FileDigest is the size and SHA-256 of one file under www/.
