@@ -18,8 +18,11 @@ import (
 )
 
 // compressionLevel is the Deflate level of klauspost/compress/flate used
-// for every entry. It gives archives about the size of "zip -6" output.
-const compressionLevel = 5
+// for every entry: the best ratio of its fast encoders (levels 1 to 6).
+// On an Ionic app's www folder (13,590 files, 85 MB) its entries were
+// 3.2% larger than those of Info-ZIP "zip -6" for 40% of zip's CPU time;
+// level 7 was 1.6% larger for 65%, level 8 0.2% smaller for 86%.
+const compressionLevel = 6
 
 // storedExtensions lists file types that are already compressed: deflating
 // them costs time and saves next to nothing, so they are stored.
