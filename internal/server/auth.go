@@ -5,9 +5,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -140,7 +143,8 @@ var dummyHash = sync.OnceValue(func() []byte {
 type userKey struct{}
 
 // authenticate returns the user whose Basic credentials r carries, or ok
-// false. bcrypt compares in constant time.
+// false. bcrypt compares in constant time; credentials it accepted are
+// remembered for a minute so that repeated requests skip its cost.
 func (s *Server) authenticate(r *http.Request) (User, bool) {
 	name, password, ok := r.BasicAuth()
 	if !ok {
@@ -151,9 +155,13 @@ func (s *Server) authenticate(r *http.Request) (User, bool) {
 	if !known {
 		hash = dummyHash()
 	}
+	if known && s.verified.contains(name, password, hash) {
+		return u, true
+	}
 	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || !known {
 		return User{}, false
 	}
+	s.verified.add(name, password, hash)
 	return u, true
 }
 
@@ -161,9 +169,20 @@ func (s *Server) authenticate(r *http.Request) (User, bool) {
 // credentials and 403 when the user's role may not do a.
 func (s *Server) requireRole(a action, txType string, next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		client := clientAddress(r.RemoteAddr)
+		if s.failures != nil {
+			if wait := s.failures.retryAfter(client); wait > 0 {
+				s.tooManyFailures(w, r, txType, wait)
+				return
+			}
+		}
+
 		u, ok := s.authenticate(r)
 		if !ok {
 			name, _, given := r.BasicAuth()
+			if given && s.failures != nil {
+				s.failures.fail(client)
+			}
 			reason := "credentials missing"
 			if given {
 				reason = "invalid user name or password"
@@ -180,6 +199,18 @@ func (s *Server) requireRole(a action, txType string, next http.HandlerFunc) htt
 		}
 		next(w, r.WithContext(context.WithValue(r.Context(), userKey{}, u)))
 	}
+}
+
+// tooManyFailures writes the 429 response of a client over the limit of
+// failed logins.
+func (s *Server) tooManyFailures(w http.ResponseWriter, r *http.Request, txType string, wait time.Duration) {
+	seconds := int(math.Ceil(wait.Seconds()))
+	s.log.Warn("admin request rejected", "method", r.Method, "path", r.URL.Path,
+		"reason", "too many failed logins", "retryAfterSeconds", seconds, "remote", r.RemoteAddr)
+	w.Header().Set("Retry-After", strconv.Itoa(seconds))
+	s.adminError(w, http.StatusTooManyRequests, txType, fmt.Sprintf(
+		"too many failed logins from %s: retry in %d s with valid credentials; the server's --auth-failures-per-minute sets the limit (%d per minute)",
+		clientAddress(r.RemoteAddr), seconds, s.cfg.AuthFailuresPerMinute))
 }
 
 func userFrom(ctx context.Context) User {

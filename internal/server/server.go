@@ -49,14 +49,17 @@ const (
 	DefaultMaxUploadSize   = 512 << 20 // bytes
 	DefaultShutdownTimeout = 30 * time.Second
 	DefaultProductVersion  = "mfpdev"
+
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultBodyTimeout       = 30 * time.Second
 )
 
 // HTTP server limits. Uploads and downloads may take long, so there is no
-// overall read or write timeout, only one for the request header.
+// overall read or write timeout: Config.ReadHeaderTimeout bounds the
+// header and Config.BodyTimeout the rate of a request body.
 const (
-	readHeaderTimeout = 10 * time.Second
-	idleTimeout       = 2 * time.Minute
-	maxHeaderBytes    = 64 << 10
+	idleTimeout    = 2 * time.Minute
+	maxHeaderBytes = 64 << 10
 	// maxSmallBody bounds the body of every request except uploads.
 	maxSmallBody = 64 << 10
 	// multipartOverhead is the room for part headers and boundaries that a
@@ -103,6 +106,20 @@ type Config struct {
 	Blobs    store.Blobs
 	// Now returns the current time (default time.Now).
 	Now func() time.Time
+
+	// AuthFailuresPerMinute is the number of failed admin logins one client
+	// address may make per minute. Beyond it the address gets 429 with
+	// Retry-After until it recovers one attempt (default
+	// DefaultAuthFailuresPerMinute; negative: no limit).
+	AuthFailuresPerMinute int
+	// ReadHeaderTimeout bounds reading a request's header
+	// (default DefaultReadHeaderTimeout).
+	ReadHeaderTimeout time.Duration
+	// BodyTimeout bounds the time a client may take to send each 64 KiB
+	// of a request body, so a body of any size must arrive at that
+	// minimum rate and a small body within BodyTimeout
+	// (default DefaultBodyTimeout).
+	BodyTimeout time.Duration
 }
 
 // Server is an update server. Create it with New, run it with Serve or
@@ -117,6 +134,8 @@ type Server struct {
 	users     map[string]User
 	metrics   *metrics
 	handler   http.Handler
+	failures  *failureLimiter // nil: no limit
+	verified  *verifiedCache
 }
 
 // New opens the store, removes what interrupted uploads left behind, and
@@ -127,6 +146,10 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, users: map[string]User{}, metrics: newMetrics()}
+	if cfg.AuthFailuresPerMinute > 0 {
+		s.failures = newFailureLimiter(cfg.AuthFailuresPerMinute, cfg.Now)
+	}
+	s.verified = newVerifiedCache(verifiedTTL, cfg.Now)
 	for _, u := range cfg.Users {
 		if err := u.validate(); err != nil {
 			return nil, fmt.Errorf("start server: %w", err)
@@ -195,6 +218,15 @@ func withDefaults(cfg Config) (Config, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.AuthFailuresPerMinute == 0 {
+		cfg.AuthFailuresPerMinute = DefaultAuthFailuresPerMinute
+	}
+	if cfg.ReadHeaderTimeout <= 0 {
+		cfg.ReadHeaderTimeout = DefaultReadHeaderTimeout
+	}
+	if cfg.BodyTimeout <= 0 {
+		cfg.BodyTimeout = DefaultBodyTimeout
 	}
 	if (cfg.Metadata == nil) != (cfg.Blobs == nil) {
 		return cfg, errors.New("start server: set both Metadata and Blobs or neither")
@@ -269,8 +301,8 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // requests. It returns nil after a complete graceful stop.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
-		Handler:           s.handler,
-		ReadHeaderTimeout: readHeaderTimeout,
+		Handler:           s.bodyDeadline(s.handler),
+		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
