@@ -98,7 +98,7 @@ func (s *Server) check(w http.ResponseWriter, r *http.Request) {
 		"reason", resp.Reason, "deviceChecksum", req.Checksum, "devicePluginVersion", req.PluginVersion)
 	if resp.UpdateAvailable {
 		s.metrics.checks.WithLabelValues(checkResultUpdate, resp.Reason).Inc()
-		s.log.Info("update offered", append(attrs, "checksum", resp.Checksum, "integrityFailure", req.IntegrityFailure)...)
+		s.log.Info("update offered", append(attrs, "checksum", resp.Checksum, "type", resp.Type, "integrityFailure", req.IntegrityFailure)...)
 	} else {
 		s.metrics.checks.WithLabelValues(checkResultNoUpdate, resp.Reason).Inc()
 		level := s.log.Debug
@@ -148,6 +148,9 @@ func (s *Server) decide(r *http.Request, runtime string, req protocol.CheckReque
 		}, nil
 	}
 
+	if delta, ok := s.offerDelta(r.Context(), d, req); ok {
+		return delta, nil
+	}
 	return protocol.CheckResponse{
 		UpdateAvailable:             true,
 		Reason:                      protocol.ReasonAvailable,

@@ -37,10 +37,10 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 	switch updateType {
 	case protocol.TypeFull:
 	case protocol.TypeDelta:
-		reject(http.StatusNotFound, "delta not available", "delta archives are not served by this server: request type full")
+		s.downloadDelta(w, r, uint32(checksum), attrs, reject)
 		return
 	default:
-		reject(http.StatusNotFound, "unknown update type", fmt.Sprintf("update type %q is unknown: use full", updateType))
+		reject(http.StatusNotFound, "unknown update type", fmt.Sprintf("update type %q is unknown: use full or delta", updateType))
 		return
 	}
 	if appID == "" || platform == "" {

@@ -27,6 +27,7 @@ package server
 
 import (
 	"context"
+	"crypto"
 	"crypto/rsa"
 	"errors"
 	"fmt"
@@ -107,6 +108,17 @@ type Config struct {
 	// Now returns the current time (default time.Now).
 	Now func() time.Time
 
+	// DeltaHistory is how many deployments before the active one a delta
+	// archive may start from. A device whose checksum is that of one of
+	// them gets a delta once it is built; 0 disables deltas.
+	DeltaHistory int
+	// DeltaMinSavings is how much smaller than the full archive, in
+	// percent of its bytes, a delta must be to be offered (0 to 99).
+	DeltaMinSavings int
+	// Signer signs delta archives of signed deployments. Without it,
+	// devices of a signed deployment always get the full archive.
+	Signer crypto.Signer
+
 	// AuthFailuresPerMinute is the number of failed admin logins one client
 	// address may make per minute. Beyond it the address gets 429 with
 	// Retry-After until it recovers one attempt (default
@@ -134,6 +146,7 @@ type Server struct {
 	users     map[string]User
 	metrics   *metrics
 	handler   http.Handler
+	deltas    *deltaCache
 	failures  *failureLimiter // nil: no limit
 	verified  *verifiedCache
 }
@@ -172,6 +185,10 @@ func New(cfg Config) (*Server, error) {
 	// sharing the database show after at most store.DefaultActiveCacheTTL.
 	s.meta = store.NewCachedMetadata(s.meta, store.DefaultActiveCacheTTL)
 	if err := s.cleanup(); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.openDeltas(); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -334,6 +351,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 // Close releases the store the Server opened in DataDir.
 func (s *Server) Close() error {
+	if s.deltas != nil {
+		s.deltas.close()
+	}
 	if !s.ownsStore {
 		return nil
 	}
