@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 
@@ -94,20 +95,30 @@ func (s *Server) check(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	attrs := append(appAttrs(runtime, req.AppID, req.Platform, req.AppVersion),
-		"reason", resp.Reason, "deviceChecksum", req.Checksum, "devicePluginVersion", req.PluginVersion)
+	result := checkResultNoUpdate
 	if resp.UpdateAvailable {
-		s.metrics.checks.WithLabelValues(checkResultUpdate, resp.Reason).Inc()
-		s.log.Info("update offered", append(attrs, "checksum", resp.Checksum, "type", resp.Type, "integrityFailure", req.IntegrityFailure)...)
-	} else {
-		s.metrics.checks.WithLabelValues(checkResultNoUpdate, resp.Reason).Inc()
-		level := s.log.Debug
-		if resp.Reason != protocol.ReasonUpToDate {
-			level = s.log.Info
-		}
-		level("no update offered", attrs...)
+		result = checkResultUpdate
 	}
-	writeJSON(w, http.StatusOK, resp)
+	s.metrics.checks.WithLabelValues(result, resp.Reason).Inc()
+	// Every device checks at every app start, so outcomes are logged at
+	// debug level only: mfpdev_update_checks_total counts them by result
+	// and reason. The attributes are built only when debug is enabled.
+	if s.log.Enabled(r.Context(), slog.LevelDebug) {
+		s.log.Debug("update check", append(appAttrs(runtime, req.AppID, req.Platform, req.AppVersion),
+			"result", result, "reason", resp.Reason, "type", resp.Type, "checksum", resp.Checksum,
+			"deviceChecksum", req.Checksum, "devicePluginVersion", req.PluginVersion,
+			"integrityFailure", req.IntegrityFailure)...)
+	}
+	writeCheckResponse(w, resp)
+}
+
+// writeCheckResponse writes resp as compact JSON in one Write: the
+// response every device fetches at every app start.
+func writeCheckResponse(w http.ResponseWriter, resp protocol.CheckResponse) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	json.NewEncoder(w).Encode(resp)
 }
 
 // decide applies the update rules in order: a deployment for exactly this
@@ -148,9 +159,6 @@ func (s *Server) decide(r *http.Request, runtime string, req protocol.CheckReque
 		}, nil
 	}
 
-	if delta, ok := s.offerDelta(r.Context(), d, req); ok {
-		return delta, nil
-	}
 	return protocol.CheckResponse{
 		UpdateAvailable:             true,
 		Reason:                      protocol.ReasonAvailable,
