@@ -58,6 +58,11 @@ type StartOptions struct {
 	LogFormat       string
 	LogLevel        slog.Level
 	ShutdownTimeout time.Duration
+
+	// Abuse limits of the HTTP server.
+	AuthFailuresPerMinute int
+	ReadHeaderTimeout     time.Duration
+	BodyTimeout           time.Duration
 }
 
 // NewCmdStart returns "server start". runF replaces startRun in tests.
@@ -134,6 +139,9 @@ it: it stops accepting connections and lets running requests finish within
 	fl.StringVar(&opts.LogFormat, "log-format", "", "Log format on standard error: text or json (default: text on a terminal, json otherwise)")
 	fl.StringVar(&logLevel, "log-level", "info", "Lowest level logged: debug, info, warn or error")
 	fl.DurationVar(&opts.ShutdownTimeout, "shutdown-timeout", updateserver.DefaultShutdownTimeout, "How long running requests may take to finish after SIGINT or SIGTERM")
+	fl.IntVar(&opts.AuthFailuresPerMinute, "auth-failures-per-minute", updateserver.DefaultAuthFailuresPerMinute, "Failed admin logins one client address may make per minute before it gets 429 responses; 0 disables the limit")
+	fl.DurationVar(&opts.ReadHeaderTimeout, "read-header-timeout", updateserver.DefaultReadHeaderTimeout, "Time a client may take to send a request header")
+	fl.DurationVar(&opts.BodyTimeout, "body-timeout", updateserver.DefaultBodyTimeout, "Time a client may take to send each 64 KiB of a request body, and a small body whole")
 	return cmd
 }
 
@@ -173,6 +181,12 @@ func (opts *StartOptions) parse(maxUpload, maxUncompressed, logLevel string) err
 	}
 	if opts.ShutdownTimeout <= 0 {
 		return cmdutil.Usagef("--shutdown-timeout %s is invalid: use a positive duration such as 30s", opts.ShutdownTimeout)
+	}
+	if opts.AuthFailuresPerMinute < 0 {
+		return cmdutil.Usagef("--auth-failures-per-minute %d is invalid: use a positive number, or 0 for no limit", opts.AuthFailuresPerMinute)
+	}
+	if opts.ReadHeaderTimeout <= 0 || opts.BodyTimeout <= 0 {
+		return cmdutil.Usagef("--read-header-timeout %s and --body-timeout %s must be positive durations, such as 10s", opts.ReadHeaderTimeout, opts.BodyTimeout)
 	}
 	if _, _, err := net.SplitHostPort(opts.Addr); err != nil {
 		return cmdutil.Usagef("--addr %q is invalid: use host:port, such as 127.0.0.1:9080", opts.Addr)
@@ -226,6 +240,10 @@ func startRun(opts *StartOptions) error {
 		ShutdownTimeout: opts.ShutdownTimeout,
 		ProductVersion:  "mfpdev " + opts.Version,
 		Logger:          logger,
+
+		AuthFailuresPerMinute: authFailuresPerMinute(opts.AuthFailuresPerMinute),
+		ReadHeaderTimeout:     opts.ReadHeaderTimeout,
+		BodyTimeout:           opts.BodyTimeout,
 	})
 	if err != nil {
 		return err
@@ -238,6 +256,14 @@ func startRun(opts *StartOptions) error {
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "mfpdev: serving on http://%s (data in %s)\n", ln.Addr(), dataDir)
 	return srv.Serve(opts.Context, ln)
+}
+
+// authFailuresPerMinute maps the flag's 0 (no limit) to the Config's -1.
+func authFailuresPerMinute(flag int) int {
+	if flag == 0 {
+		return -1
+	}
+	return flag
 }
 
 func newLogger(w io.Writer, format string, level slog.Level) *slog.Logger {

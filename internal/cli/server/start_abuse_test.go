@@ -1,0 +1,40 @@
+package server
+
+import (
+	"testing"
+	"time"
+)
+
+func TestStartAbuseLimitFlags(t *testing.T) {
+	opts, err := parseStart(t, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opts.AuthFailuresPerMinute != 10 {
+		t.Errorf("default AuthFailuresPerMinute = %d, expected 10", opts.AuthFailuresPerMinute)
+	}
+	if opts.ReadHeaderTimeout != 10*time.Second || opts.BodyTimeout != 30*time.Second {
+		t.Errorf("default timeouts = %s, %s, expected 10s, 30s", opts.ReadHeaderTimeout, opts.BodyTimeout)
+	}
+
+	opts, err = parseStart(t, nil, "--auth-failures-per-minute", "0", "--read-header-timeout", "2s", "--body-timeout", "5s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := authFailuresPerMinute(opts.AuthFailuresPerMinute); got != -1 {
+		t.Errorf("--auth-failures-per-minute 0 gives Config value %d, expected -1 (no limit)", got)
+	}
+	if opts.ReadHeaderTimeout != 2*time.Second || opts.BodyTimeout != 5*time.Second {
+		t.Errorf("timeouts = %s, %s, expected 2s, 5s", opts.ReadHeaderTimeout, opts.BodyTimeout)
+	}
+
+	for _, args := range [][]string{
+		{"--auth-failures-per-minute", "-1"},
+		{"--read-header-timeout", "0s"},
+		{"--body-timeout", "-1s"},
+	} {
+		if _, err := parseStart(t, nil, args...); err == nil {
+			t.Errorf("%v accepted, expected a usage error", args)
+		}
+	}
+}
