@@ -36,7 +36,7 @@ const (
 
 // testUsers has one user per role; the password of each is its name
 // followed by "-password".
-func testUsers(t *testing.T) []server.User {
+func testUsers(t testing.TB) []server.User {
 	var users []server.User
 	for _, role := range []server.Role{server.RoleAdmin, server.RoleDeployer, server.RoleMonitor} {
 		hash, err := bcrypt.GenerateFromPassword([]byte(string(role)+"-password"), bcrypt.MinCost)
@@ -62,7 +62,7 @@ type testServer struct {
 
 // startServer starts a Server on 127.0.0.1:0 with data in dataDir. The
 // server stops when the test ends, or earlier through stop.
-func startServer(t *testing.T, dataDir string, configure func(*server.Config)) *testServer {
+func startServer(t testing.TB, dataDir string, configure func(*server.Config)) *testServer {
 	t.Helper()
 	logs := &lockedBuffer{}
 	cfg := server.Config{
@@ -140,7 +140,7 @@ type archive struct {
 // buildArchive writes a valid archive with bundle.WriteArchives: the www
 // files given, plus filelist and checksum.js carrying the checksum
 // webres.Compute returns for them.
-func buildArchive(t *testing.T, appID, platform, appVersion, pluginVersion string, files map[string]string, signer crypto.Signer) archive {
+func buildArchive(t testing.TB, appID, platform, appVersion, pluginVersion string, files map[string]string, signer crypto.Signer) archive {
 	t.Helper()
 	ctx := context.Background()
 
@@ -208,7 +208,7 @@ func webURL(ts *testServer, runtime, appID, platform, appVersion string) string 
 
 // uploadRequest returns a multipart upload of data to the web resources
 // path, with Basic credentials unless user is empty.
-func uploadRequest(t *testing.T, url, user, password string, data []byte) *http.Request {
+func uploadRequest(t testing.TB, url, user, password string, data []byte) *http.Request {
 	t.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
@@ -231,7 +231,7 @@ func uploadRequest(t *testing.T, url, user, password string, data []byte) *http.
 }
 
 // doAdmin sends req and decodes the admin response.
-func doAdmin(t *testing.T, req *http.Request) (*http.Response, protocol.AdminResponse) {
+func doAdmin(t testing.TB, req *http.Request) (*http.Response, protocol.AdminResponse) {
 	t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -250,7 +250,7 @@ func doAdmin(t *testing.T, req *http.Request) (*http.Response, protocol.AdminRes
 }
 
 // upload pushes data as admin and fails the test unless it is stored.
-func upload(t *testing.T, ts *testServer, a archive, appID, platform, appVersion string) protocol.Deployment {
+func upload(t testing.TB, ts *testServer, a archive, appID, platform, appVersion string) protocol.Deployment {
 	t.Helper()
 	resp, ar := doAdmin(t, uploadRequest(t, webURL(ts, "mfp", appID, platform, appVersion), "admin", "admin-password", a.Data))
 	if resp.StatusCode != http.StatusOK || !ar.OK || ar.Deployment == nil {
