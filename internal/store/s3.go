@@ -113,20 +113,17 @@ func OpenS3(ctx context.Context, raw string, creds S3Credentials) (*S3, error) {
 	}
 	s := &S3{client: client, core: minio.Core{Client: client}, bucket: p.Bucket, prefix: p.Prefix, endpoint: p.Endpoint.String()}
 
-	exists, err := client.BucketExists(ctx, p.Bucket)
-	if err != nil {
-		return nil, fmt.Errorf("open blob store %s: %w", where, describeS3Error(err))
-	}
-	if !exists {
-		return nil, fmt.Errorf("open blob store %s: bucket not found: create it first, or fix the bucket name", where)
-	}
-	// BucketExists may succeed without checking the secret key on some
-	// servers, so a list call proves the credentials before serving.
+	// A list call checks the bucket and the credentials at once. A HEAD
+	// request (BucketExists) carries no error code, and some servers
+	// answer it with 404 for unknown access keys.
 	for obj := range client.ListObjects(ctx, p.Bucket, minio.ListObjectsOptions{Prefix: p.Prefix, MaxKeys: 1}) {
-		if obj.Err != nil {
-			return nil, fmt.Errorf("open blob store %s: %w", where, describeS3Error(obj.Err))
+		if obj.Err == nil {
+			break
 		}
-		break
+		if minio.ToErrorResponse(obj.Err).Code == "NoSuchBucket" {
+			return nil, fmt.Errorf("open blob store %s: bucket not found: create it first, or fix the bucket name", where)
+		}
+		return nil, fmt.Errorf("open blob store %s: %w", where, describeS3Error(obj.Err))
 	}
 	return s, nil
 }
@@ -135,7 +132,9 @@ func OpenS3(ctx context.Context, raw string, creds S3Credentials) (*S3, error) {
 func describeS3Error(err error) error {
 	resp := minio.ToErrorResponse(err)
 	switch resp.Code {
-	case "InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "InvalidToken", "ExpiredToken":
+	// versitygw 1.8 answers an unknown access key with
+	// XAdminUserNotFound and status 404.
+	case "InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "InvalidToken", "ExpiredToken", "XAdminUserNotFound":
 		return fmt.Errorf("%w: check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY and the bucket's permissions", err)
 	}
 	if resp.StatusCode == http.StatusForbidden {

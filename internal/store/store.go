@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"regexp"
 	"time"
 )
@@ -137,10 +138,31 @@ func ValidateBlobKey(key string) error {
 	return nil
 }
 
+// Presigner is implemented by Blobs backends that can hand out a URL from
+// which anyone may download a blob until expiry (the S3 backend).
+type Presigner interface {
+	// PresignGet returns a URL for GET requests of the blob key, valid for
+	// expiry. The response carries contentType and an attachment
+	// Content-Disposition with filename where the store supports it.
+	PresignGet(ctx context.Context, key string, expiry time.Duration, contentType, filename string) (*url.URL, error)
+}
+
 // RemoveUnreferenced deletes temporary files and every blob no deployment
 // references, and returns the keys it deleted. Run it at start, before
 // serving uploads, because a Put in flight has no row yet.
 func RemoveUnreferenced(ctx context.Context, meta Metadata, blobs Blobs) ([]string, error) {
+	return RemoveUnreferencedOlderThan(ctx, meta, blobs, 0, time.Now())
+}
+
+// RemoveUnreferencedOlderThan is RemoveUnreferenced for stores that other
+// server instances may share. It keeps unreferenced blobs modified after
+// now minus minAge, because another instance may have stored such a blob
+// and not yet committed the row that references it.
+//
+// NOTE: a Put of a key that exists already does not refresh the blob's
+// modification time. An old unreferenced blob that another instance
+// uploads again while this runs may still be deleted under its new row.
+func RemoveUnreferencedOlderThan(ctx context.Context, meta Metadata, blobs Blobs, minAge time.Duration, now time.Time) ([]string, error) {
 	if err := blobs.RemoveTemp(ctx); err != nil {
 		return nil, err
 	}
@@ -159,10 +181,33 @@ func RemoveUnreferenced(ctx context.Context, meta Metadata, blobs Blobs) ([]stri
 		if referenced[key] {
 			continue
 		}
+		if minAge > 0 {
+			recent, err := modifiedAfter(ctx, blobs, key, now.Add(-minAge))
+			if err != nil {
+				return removed, err
+			}
+			if recent {
+				continue
+			}
+		}
 		if err := blobs.Delete(ctx, key); err != nil {
 			return removed, err
 		}
 		removed = append(removed, key)
 	}
 	return removed, nil
+}
+
+// modifiedAfter reports whether the blob key was modified after cutoff. A
+// blob deleted in the meantime counts as recent, so it is left alone.
+func modifiedAfter(ctx context.Context, blobs Blobs, key string, cutoff time.Time) (bool, error) {
+	r, info, err := blobs.Open(ctx, key)
+	if errors.Is(err, ErrNotFound) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	r.Close()
+	return info.ModTime.After(cutoff), nil
 }

@@ -18,7 +18,8 @@ import (
 )
 
 // backend opens one Metadata and one Blobs implementation in dir. Every
-// behaviour test runs against each entry of backends.
+// behaviour test runs against each entry of backends;
+// shared_backend_test.go adds postgres+s3.
 type backend struct {
 	name string
 	open func(t *testing.T, dir string) (store.Metadata, store.Blobs)
@@ -346,6 +347,33 @@ func TestRemoveUnreferenced(t *testing.T) {
 		}
 		if !slices.Equal(keys, []string{sha(kept)}) {
 			t.Errorf("blobs left = %v, want %s", keys, sha(kept))
+		}
+	})
+}
+
+func TestRemoveUnreferencedKeepsRecentBlobs(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		meta, blobs := b.open(t, t.TempDir())
+		orphan := []byte("orphan stored by another instance")
+		if err := blobs.Put(ctx, sha(orphan), bytes.NewReader(orphan)); err != nil {
+			t.Fatal(err)
+		}
+
+		removed, err := store.RemoveUnreferencedOlderThan(ctx, meta, blobs, time.Hour, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(removed) != 0 {
+			t.Errorf("removed = %v, want nothing: the blob is younger than an hour", removed)
+		}
+
+		removed, err = store.RemoveUnreferencedOlderThan(ctx, meta, blobs, time.Hour, time.Now().Add(2*time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(removed, []string{sha(orphan)}) {
+			t.Errorf("removed two hours later = %v, want %s", removed, sha(orphan))
 		}
 	})
 }
