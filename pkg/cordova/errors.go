@@ -11,6 +11,7 @@ var (
 	ErrInvalidConfig       = errors.New("config.xml is not well-formed")
 	ErrInvalidVersion      = errors.New("invalid widget version")
 	ErrMissingID           = errors.New("widget id missing")
+	ErrInvalidID           = errors.New("invalid widget id")
 	ErrNoPlatform          = errors.New("no platform added")
 	ErrPlatformNotAdded    = errors.New("platform not added")
 	ErrPlatformNotPrepared = errors.New("platform not prepared")

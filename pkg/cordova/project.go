@@ -141,6 +141,22 @@ func readConfig(path string) (*Config, error) {
 			msg:  fmt.Sprintf("read %s: <widget> has no id: add an application id such as id=\"com.example.app\"", at),
 		}
 	}
+	for _, id := range []struct{ attribute, value string }{
+		{"id", cfg.ID},
+		{"android-packageName", cfg.AndroidPackageName},
+		{"ios-CFBundleIdentifier", cfg.IOSBundleID},
+	} {
+		if id.value == "" && id.attribute != "id" {
+			continue
+		}
+		if err := ValidateAppID(id.value); err != nil {
+			return nil, &projectError{
+				kind:  ErrInvalidID,
+				msg:   fmt.Sprintf("read %s: <widget %s>: %v: use a reverse-domain id such as com.example.app", at, id.attribute, err),
+				cause: err,
+			}
+		}
+	}
 	if !cfg.hasVersion {
 		return nil, &projectError{
 			kind: ErrInvalidVersion,
