@@ -83,7 +83,7 @@ func handleError(f *cmdutil.Factory, ctx context.Context, err error) cmdutil.Exi
 		return cmdutil.ExitCancelled
 	}
 
-	msg := err.Error()
+	msg := redactKeys(err.Error())
 	var usage *cmdutil.UsageError
 	if errors.As(err, &usage) || strings.HasPrefix(msg, "unknown command") || strings.HasPrefix(msg, "accepts ") ||
 		strings.HasPrefix(msg, "requires ") || strings.HasPrefix(msg, "unknown flag") {
@@ -97,4 +97,26 @@ func handleError(f *cmdutil.Factory, ctx context.Context, err error) cmdutil.Exi
 		return cmdutil.ExitAuth
 	}
 	return cmdutil.ExitError
+}
+
+// redactKeys replaces PEM blocks in an error message, so that a key pasted
+// where a flag or value was expected never reaches the terminal or a CI log.
+func redactKeys(msg string) string {
+	for {
+		start := strings.Index(msg, "-----BEGIN")
+		if start < 0 {
+			return msg
+		}
+		end := strings.Index(msg[start:], "-----END")
+		if end < 0 {
+			return msg[:start] + "[PEM block removed]"
+		}
+		rest := msg[start+end+len("-----END"):]
+		if close := strings.Index(rest, "-----"); close >= 0 {
+			rest = rest[close+len("-----"):]
+		} else {
+			rest = ""
+		}
+		msg = msg[:start] + "[PEM block removed]" + rest
+	}
 }

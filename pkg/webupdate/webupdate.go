@@ -112,7 +112,19 @@ func Prepare(ctx context.Context, project *cordova.Project, opts Options) (*Plan
 	}
 
 	plan := &Plan{Project: project, options: opts}
+	if len(opts.Platforms) == 0 {
+		for _, p := range project.Platforms {
+			if !p.Prepared {
+				plan.Warnings = append(plan.Warnings, fmt.Sprintf(
+					"%s is added but not prepared (no cordova.js in %s), so it was skipped: run \"cordova prepare %s\"",
+					p.Name, relPath(project.Root, p.WWW), p.Name))
+			}
+		}
+	}
 	for _, platform := range platforms {
+		if err := checkPrepared(project, platform); err != nil {
+			return nil, err
+		}
 		if platform.Warning != "" {
 			plan.Warnings = append(plan.Warnings, platform.Warning)
 		}
@@ -123,6 +135,21 @@ func Prepare(ctx context.Context, project *cordova.Project, opts Options) (*Plan
 		plan.Platforms = append(plan.Platforms, pp)
 	}
 	return plan, nil
+}
+
+// preparedFiles are what "cordova prepare" writes into every platform www
+// folder of a project that uses cordova-plugin-mfp; an archive without them
+// would break the app it is applied to.
+var preparedFiles = []string{"cordova.js", "cordova_plugins.js", "plugins/" + cordova.PluginID}
+
+func checkPrepared(project *cordova.Project, platform cordova.Platform) error {
+	for _, name := range preparedFiles {
+		if _, err := os.Stat(filepath.Join(platform.WWW, filepath.FromSlash(name))); err != nil {
+			return fmt.Errorf("package %s: %s has no %s, so it is not completely prepared: run \"cordova prepare %s\"",
+				platform.Name, relPath(project.Root, platform.WWW), name, platform.Name)
+		}
+	}
+	return nil
 }
 
 func checkSigningKey(project *cordova.Project, key *rsa.PrivateKey) error {

@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/pem"
 	"fmt"
 	"path/filepath"
 	"sort"
@@ -45,11 +47,11 @@ Keys:
       "mfpdev keys generate" and "mfpdev keys public" print the value.
       Once an app is in the store, the key it trusts cannot change without
       a new store release.
-` + cmdutil.ExitStatusHelp,
+` + cmdutil.ExitStatusLocalHelp,
 		Example: `  mfpdev app config direct_update_authenticity_public_key "$(mfpdev keys public signing-key.pem)"`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 2 {
-				return cmdutil.Usagef("app config takes a key and a value, got %d arguments: mfpdev app config direct_update_authenticity_public_key VALUE", len(args))
+				return cmdutil.Usagef("app config takes a key and a value, number of arguments given: %d: mfpdev app config direct_update_authenticity_public_key VALUE", len(args))
 			}
 			return nil
 		},
@@ -64,6 +66,9 @@ Keys:
 			return configRun(cmd.Context(), opts)
 		},
 	}
+	// The value may be a PEM block starting with "-----", which must not be
+	// taken for a flag (and echoed in the error).
+	cmd.Flags().SetInterspersed(false)
 	cmd.Flags().StringVar(&opts.ProjectDir, "project", "", "Cordova project `folder` (default: the nearest folder with a config.xml at or above the current one)")
 	return cmd
 }
@@ -90,11 +95,9 @@ func configRun(ctx context.Context, opts *ConfigOptions) error {
 	if err != nil {
 		return err
 	}
-	value := strings.Join(strings.Fields(opts.Value), "")
-	if value != "" {
-		if _, err := signing.ParsePublicKeyBase64(value); err != nil {
-			return cmdutil.Usagef("direct_update_authenticity_public_key: %v: pass the base64 value printed by \"mfpdev keys public FILE\"", err)
-		}
+	value, err := publicKeyValue(opts.Value)
+	if err != nil {
+		return err
 	}
 	configPath := filepath.Join(root, cordova.ConfigName)
 	if err := cordova.SetPublicKey(ctx, configPath, value); err != nil {
@@ -106,4 +109,29 @@ func configRun(ctx context.Context, opts *ConfigOptions) error {
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "Set directUpdateAuthenticityPublicKey in %s: sign archives with --sign-key from now on\n", configPath)
 	return nil
+}
+
+// publicKeyValue returns the base64 SubjectPublicKeyInfo to write for a
+// value given on the command line: that base64 itself, or a PEM public
+// key, which is converted. A private key is rejected without echoing it.
+func publicKeyValue(value string) (string, error) {
+	value = strings.TrimSpace(value)
+	if value == "" {
+		return "", nil
+	}
+	if strings.Contains(value, "PRIVATE KEY") {
+		return "", cmdutil.Usagef("direct_update_authenticity_public_key: the value is a private key, which must stay secret: pass the public key printed by \"mfpdev keys public FILE\"")
+	}
+	if block, _ := pem.Decode([]byte(value)); block != nil {
+		pub, err := signing.ParsePublicKeyBase64(base64.StdEncoding.EncodeToString(block.Bytes))
+		if err != nil {
+			return "", cmdutil.Usagef("direct_update_authenticity_public_key: PEM block %q: %v: pass the base64 value printed by \"mfpdev keys public FILE\"", block.Type, err)
+		}
+		return signing.PublicKeyBase64(pub)
+	}
+	value = strings.Join(strings.Fields(value), "")
+	if _, err := signing.ParsePublicKeyBase64(value); err != nil {
+		return "", cmdutil.Usagef("direct_update_authenticity_public_key: %v: pass the base64 value printed by \"mfpdev keys public FILE\"", err)
+	}
+	return value, nil
 }

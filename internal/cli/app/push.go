@@ -94,8 +94,12 @@ func pushArchives(ctx context.Context, opts PushOptions, archives []PushArchive)
 			return results, explainPushError(err, target, a)
 		}
 
-		fmt.Fprintf(opts.IO.ErrOut, "uploaded %s %s checksum %d to %s runtime %s\n",
-			a.Platform, a.AppVersion, d.Checksum, target.profile.URL, target.runtime)
+		// The result goes to stdout when every upload is done; on a terminal
+		// each upload is also confirmed as it finishes.
+		if opts.IO.IsStderrTTY() {
+			fmt.Fprintf(opts.IO.ErrOut, "✓ uploaded %s %s checksum %d to %s runtime %s\n",
+				a.Platform, a.AppVersion, d.Checksum, target.profile.URL, target.runtime)
+		}
 		results = append(results, PushResult{
 			Archive:    a,
 			Profile:    target.profile.Name,

@@ -83,6 +83,14 @@ local server http://localhost:9080 with admin/admin.
 			if len(args) > 1 {
 				opts.Runtime = args[1]
 			}
+			if cmd.Flags().Changed("platform") && len(opts.Platforms) == 0 {
+				return cmdutil.Usagef("--platform is empty: pass platform names such as --platform android,ios")
+			}
+			for _, p := range opts.Platforms {
+				if strings.TrimSpace(p) == "" {
+					return cmdutil.Usagef("--platform has an empty name: pass platform names such as --platform android,ios")
+				}
+			}
 			if opts.File != "" && opts.Build {
 				return cmdutil.Usagef("--file uploads an existing archive and cannot be used with --build")
 			}
@@ -175,7 +183,7 @@ func webupdateRun(ctx context.Context, opts *WebupdateOptions) error {
 	if opts.JSON {
 		return cmdutil.WriteJSON(opts.IO.Out, webupdateOutput{Archives: archives, Uploads: uploads})
 	}
-	printArchives(opts.IO.Out, archives)
+	printArchives(opts.IO.Out, archives, workDir(opts.Factory))
 	printUploads(opts.IO.Out, uploads)
 	return nil
 }
@@ -206,6 +214,10 @@ func loadSigningKey(opts *WebupdateOptions) (*rsa.PrivateKey, error) {
 		password = opts.Factory.Getenv("MFPDEV_KEYSTORE_PASSWORD")
 	}
 	if password == "" && isKeystore(opts.SignKey) {
+		// A keystore may have an empty password; ask only when it does not.
+		if key, err := signing.LoadPrivateKey(opts.SignKey, ""); err == nil {
+			return key, nil
+		}
 		if !opts.IO.CanPrompt() {
 			return nil, cmdutil.Usagef("--keystore-password or MFPDEV_KEYSTORE_PASSWORD required for keystore %s when not running interactively", opts.SignKey)
 		}
@@ -245,14 +257,31 @@ func writeWithProgress(ctx context.Context, io *iostreams.IOStreams, plan *webup
 	return archives, err
 }
 
-func printArchives(w io.Writer, archives []webupdate.Archive) {
+// workDir returns the folder mfpdev runs in, or "" when it is unknown.
+func workDir(f *cmdutil.Factory) string {
+	wd, err := f.WorkDir()
+	if err != nil {
+		return ""
+	}
+	return wd
+}
+
+// printArchives prints one line per archive, with its path relative to
+// workDir so that the user can paste it into the next command.
+func printArchives(w io.Writer, archives []webupdate.Archive, workDir string) {
 	for _, a := range archives {
+		path := a.Path
+		if workDir != "" {
+			if rel, err := filepath.Rel(workDir, a.AbsPath); err == nil {
+				path = rel
+			}
+		}
 		signed := "unsigned"
 		if a.Signed {
 			signed = "signed"
 		}
 		fmt.Fprintf(w, "%-8s %s  checksum %d  %d files  %s  %s\n",
-			a.Platform, a.Path, a.Checksum, a.Files, formatBytes(a.PackedSize), signed)
+			a.Platform, path, a.Checksum, a.Files, formatBytes(a.PackedSize), signed)
 	}
 }
 
