@@ -31,7 +31,7 @@ plugin versions, checksum, sizes, signature) and its entries.
 
 The archive is read with the same checks as "mfpdev archive verify"; an
 archive that fails them is reported and nothing else is shown.
-` + cmdutil.ExitStatusHelp,
+` + cmdutil.ExitStatusLocalHelp,
 		Example: `  mfpdev archive inspect mobilefirst/com.example.app-android-1.0.0.zip
   mfpdev archive inspect --json app.zip | jq .metadata.checksum`,
 		Args: cobra.ExactArgs(1),

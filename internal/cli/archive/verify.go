@@ -41,7 +41,7 @@ checksum.js, the SHA-256 of every file, and the signature.
 With --public-key, or --project naming a Cordova project whose config.xml
 sets directUpdateAuthenticityPublicKey, the archive must be signed with the
 matching key. Without either, a signature is reported but not checked.
-` + cmdutil.ExitStatusHelp,
+` + cmdutil.ExitStatusLocalHelp,
 		Example: `  mfpdev archive verify mobilefirst/com.example.app-ios-1.0.0.zip --project .
   mfpdev archive verify app.zip --public-key "$(mfpdev keys public signing-key.pem)"`,
 		Args: cobra.ExactArgs(1),
@@ -99,6 +99,8 @@ func verifyRun(ctx context.Context, opts *VerifyOptions) error {
 	}
 	signature := "unsigned"
 	switch {
+	case key == nil && source != "":
+		signature = "signature not required: " + source + " sets no directUpdateAuthenticityPublicKey"
 	case key != nil:
 		signature = "signature verified with the key of " + source
 	case a.Signed:
@@ -110,7 +112,9 @@ func verifyRun(ctx context.Context, opts *VerifyOptions) error {
 }
 
 // trustedKey returns the key named by --public-key or by the project's
-// config.xml, and where it came from; nil when neither is given.
+// config.xml, and where it came from. The key is nil when neither is
+// given, or when the project's config.xml names no key (its devices accept
+// unsigned archives); source is then the config.xml path.
 func trustedKey(ctx context.Context, opts *VerifyOptions) (*rsa.PublicKey, string, error) {
 	if opts.PublicKey != "" {
 		key, err := signing.ParsePublicKeyBase64(opts.PublicKey)
@@ -136,7 +140,9 @@ func trustedKey(ctx context.Context, opts *VerifyOptions) (*rsa.PublicKey, strin
 		return nil, "", fmt.Errorf("%s: %w", configPath, err)
 	}
 	if config.MFP.PublicKey == "" {
-		return nil, "", fmt.Errorf("%s sets no directUpdateAuthenticityPublicKey, so devices of this app do not check signatures: set one with \"mfpdev app config direct_update_authenticity_public_key\" or drop --project", configPath)
+		// Devices of this app accept unsigned archives, so there is no
+		// signature to require.
+		return nil, configPath, nil
 	}
 	key, err := signing.ParsePublicKeyBase64(config.MFP.PublicKey)
 	if err != nil {

@@ -17,13 +17,16 @@ const (
 	ExitAuth      ExitCode = 4 // the server rejected the credentials
 )
 
-// ExitStatusHelp is appended to the long help of commands.
-const ExitStatusHelp = `
+// ExitStatusLocalHelp ends the long help of commands that talk to no server.
+const ExitStatusLocalHelp = `
 Exit status:
   0  success
   1  the operation failed
   2  invalid flags or arguments
-  3  interrupted (Ctrl-C or SIGTERM); nothing was left half-written
+  3  interrupted (Ctrl-C or SIGTERM); nothing was left half-written`
+
+// ExitStatusHelp ends the long help of commands that talk to a server.
+const ExitStatusHelp = ExitStatusLocalHelp + `
   4  the server rejected the credentials`
 
 // UsageError reports invalid flags or arguments; it exits with ExitUsage.

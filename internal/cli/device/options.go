@@ -22,6 +22,11 @@ import (
 
 // deviceOptions are the flags check and update share.
 type deviceOptions struct {
+	// projectServerURL and projectRuntime come from the <mfp:server>
+	// element of the Cordova project around --www, when there is one.
+	projectServerURL string
+	projectRuntime   string
+
 	IO         *iostreams.IOStreams
 	HTTPClient func() *http.Client
 	Getenv     func(string) string
@@ -47,7 +52,7 @@ func (o *deviceOptions) addFlags(cmd *cobra.Command) {
 	fl.StringVar(&o.Platform, "platform", "", "Platform the device reports, such as android or ios (default: the platforms/<name> folder --www is in)")
 	fl.StringVar(&o.AppVersion, "app-version", "", "App version the device reports (default: the Cordova project's version)")
 	fl.StringVar(&o.PluginVersion, "plugin-version", "", "cordova-plugin-mfp version the device reports (default: the Cordova project's plugin version)")
-	fl.StringVar(&o.URL, "url", "", "Base URL of the update server, overriding the server profile (default "+protocol.DefaultServerURL+")")
+	fl.StringVar(&o.URL, "url", "", "Base URL of the update server (default: the server profile, else the default profile, else <mfp:server url> of config.xml, else "+protocol.DefaultServerURL+")")
 	fl.StringVar(&o.Runtime, "runtime", "", "Runtime context root on the server (default: the profile's runtime, or "+protocol.DefaultRuntime+")")
 	fl.StringVar(&o.Checksum, "checksum", "", "Checksum the device reports, overriding the one in the folder's checksum.js")
 	fl.StringVar(&o.PublicKey, "public-key", "", "Base64 SubjectPublicKeyInfo of the RSA key archives must be signed with (default: the Cordova project's directUpdateAuthenticityPublicKey)")
@@ -113,7 +118,9 @@ func (o *deviceOptions) device(ctx context.Context) (*client.Device, error) {
 }
 
 // fillServer sets the server URL and runtime: --url, else the named
-// profile, else the local server.
+// profile, else the default server profile (the server "app webupdate"
+// pushes to), else the <mfp:server> of the project's config.xml (the
+// server the installed app talks to), else the local server.
 func (o *deviceOptions) fillServer(d *client.Device) error {
 	d.ServerURL = protocol.DefaultServerURL
 	d.Runtime = protocol.DefaultRuntime
@@ -133,6 +140,23 @@ func (o *deviceOptions) fillServer(d *client.Device) error {
 			return config.NotFoundError(o.Profile)
 		}
 		d.ServerURL, d.Runtime = p.URL, p.RuntimeName()
+	default:
+		cfg, err := config.Load(config.Path(o.Getenv))
+		if err != nil {
+			return err
+		}
+		if len(cfg.Profiles) > 0 {
+			p, err := cfg.Resolve("")
+			if err != nil {
+				return err
+			}
+			d.ServerURL, d.Runtime = p.URL, p.RuntimeName()
+		} else if o.projectServerURL != "" {
+			d.ServerURL = o.projectServerURL
+			if o.projectRuntime != "" {
+				d.Runtime = o.projectRuntime
+			}
+		}
 	}
 	if o.Runtime != "" {
 		d.Runtime = o.Runtime

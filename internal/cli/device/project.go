@@ -14,7 +14,8 @@ import (
 // project around --www. A value that neither gives is a usage error
 // naming the flag, with the reason no project could supply it.
 func (o *deviceOptions) fillFromProject(ctx context.Context, d *client.Device) error {
-	needProject := d.AppID == "" || d.Platform == "" || d.AppVersion == "" || d.PluginVersion == "" || o.PublicKey == ""
+	needProject := d.AppID == "" || d.Platform == "" || d.AppVersion == "" || d.PluginVersion == "" || o.PublicKey == "" ||
+		(o.URL == "" && o.Profile == "")
 	if !needProject {
 		return nil
 	}
@@ -38,6 +39,8 @@ func (o *deviceOptions) fillFromProject(ctx context.Context, d *client.Device) e
 		return nil
 	}
 
+	o.projectServerURL = project.Config.MFP.ServerURL
+	o.projectRuntime = project.Config.MFP.Runtime
 	if d.AppID == "" {
 		d.AppID = project.AppID(d.Platform)
 	}

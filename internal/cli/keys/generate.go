@@ -55,7 +55,7 @@ never overwritten unless --force is given.
 Standard output receives the public key as base64 of its DER
 SubjectPublicKeyInfo: the value of <mfp:directUpdateAuthenticityPublicKey>
 in config.xml. Standard error receives the command that writes it there.
-` + cmdutil.ExitStatusHelp,
+` + cmdutil.ExitStatusLocalHelp,
 		Example: `  # 2048-bit key in ./` + defaultKeyFile + `
   mfpdev keys generate
 

@@ -28,7 +28,7 @@ comment, so only RSA keys of 2048 or 3072 bits fit.
 
 Once an app is in a store, its trusted key changes only with a new store
 release: keep the private key safe and backed up.
-` + cmdutil.ExitStatusHelp,
+` + cmdutil.ExitStatusLocalHelp,
 		Example: `  # Create a key and print the value for config.xml
   mfpdev keys generate
 

@@ -54,7 +54,7 @@ The keystore password comes from --keystore-password, else from the
 ` + keystorePasswordEnv + ` environment variable, else from a prompt when
 running in a terminal. The prompt and the variable keep the password out
 of the process list and shell history.
-` + cmdutil.ExitStatusHelp,
+` + cmdutil.ExitStatusLocalHelp,
 		Example: `  mfpdev keys public mfpdev-signing-key.pem
 
   # From a keystore, with the password in the environment

@@ -208,8 +208,12 @@ func (opts *EditOptions) apply(old config.Profile) config.Profile {
 	return p
 }
 
+// connectionChanged reports whether the edit changes how mfpdev logs in to
+// the server. Forgetting the saved password does not: there is nothing new
+// to check.
 func connectionChanged(old, p config.Profile) bool {
-	return old.URL != p.URL || old.Login != p.Login || old.Password != p.Password ||
+	passwordChanged := old.Password != p.Password && p.Password != ""
+	return old.URL != p.URL || old.Login != p.Login || passwordChanged ||
 		old.AdminContextRoot() != p.AdminContextRoot()
 }
 

@@ -31,7 +31,7 @@ never shown, only whether the profile saves one.
 
 --json prints one object with the fields name, url, login, passwordSaved,
 adminContext, runtime, timeout (seconds), default and configured (false for
-the built-in local server).` + "\n" + cmdutil.ExitStatusHelp,
+the built-in local server).` + "\n" + cmdutil.ExitStatusLocalHelp,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {

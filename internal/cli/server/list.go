@@ -29,7 +29,7 @@ tab-separated line per profile (name, URL, login, runtime, "default" or empty).
 
 --json prints an array of objects with the fields name, url, login,
 passwordSaved, adminContext, runtime, timeout (seconds), default and
-configured.` + "\n" + cmdutil.ExitStatusHelp,
+configured.` + "\n" + cmdutil.ExitStatusLocalHelp,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if runF != nil {

@@ -23,7 +23,7 @@ func NewCmdRemove(f *cmdutil.Factory, runF func(*RemoveOptions) error) *cobra.Co
 		Use:   "remove NAME",
 		Short: "Remove a server profile",
 		Long: `Remove a server profile and its saved password. When it was the
-default, no profile is the default afterwards.` + "\n" + cmdutil.ExitStatusHelp,
+default, no profile is the default afterwards.` + "\n" + cmdutil.ExitStatusLocalHelp,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]

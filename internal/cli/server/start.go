@@ -204,7 +204,13 @@ func (opts *StartOptions) parse(maxUpload, maxUncompressed, logLevel string) err
 	return nil
 }
 
+// parseSize reads a size flag such as 512MiB. A bare number is rejected
+// because "512" is more likely a forgotten unit than 512 bytes.
 func parseSize(flag, value string) (int64, error) {
+	trimmed := strings.TrimSpace(value)
+	if trimmed != "" && strings.IndexFunc(trimmed, func(r rune) bool { return r < '0' || r > '9' }) < 0 {
+		return 0, cmdutil.Usagef("%s %q has no unit: add one, such as %sMiB or %sB for bytes", flag, value, trimmed, trimmed)
+	}
 	n, err := humanize.ParseBytes(value)
 	if err != nil || n == 0 || n > 1<<62 {
 		return 0, cmdutil.Usagef("%s %q is invalid: use a positive size with a unit, such as 512MiB", flag, value)
