@@ -13,6 +13,7 @@ import (
 
 	"github.com/dustin/go-humanize"
 
+	"github.com/mfpdev/mfpdev/internal/crashtest"
 	"github.com/mfpdev/mfpdev/internal/store"
 	"github.com/mfpdev/mfpdev/pkg/protocol"
 	"github.com/mfpdev/mfpdev/pkg/version"
@@ -96,6 +97,7 @@ func (s *Server) receiveArchive(w http.ResponseWriter, r *http.Request, key stor
 		return store.Deployment{}, err
 	}
 	defer sp.remove()
+	crashtest.At(crashtest.AfterTemp)
 
 	d, err := s.validateArchive(r.Context(), sp, key)
 	if err != nil {
@@ -111,9 +113,11 @@ func (s *Server) receiveArchive(w http.ResponseWriter, r *http.Request, key stor
 	if err := s.blobs.Put(r.Context(), d.SHA256, sp.file); err != nil {
 		return store.Deployment{}, err
 	}
+	crashtest.At(crashtest.AfterBlob)
 	if err := s.meta.Insert(r.Context(), &d); err != nil {
 		return store.Deployment{}, err
 	}
+	crashtest.At(crashtest.AfterCommit)
 	return d, nil
 }
 

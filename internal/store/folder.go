@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/mfpdev/mfpdev/internal/crashtest"
 )
 
 // Folder is a Blobs backend that keeps each blob as a file under
@@ -75,6 +77,7 @@ func (f *Folder) Put(ctx context.Context, key string, r io.Reader) error {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return fmt.Errorf("store blob %s: %w", key, err)
 	}
+	crashtest.At(crashtest.BlobBeforeRename)
 	if err := os.Rename(tmp.Name(), final); err != nil {
 		return fmt.Errorf("store blob %s: %w", key, err)
 	}

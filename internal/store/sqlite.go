@@ -9,6 +9,8 @@ import (
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver (pure Go)
+
+	"github.com/mfpdev/mfpdev/internal/crashtest"
 )
 
 // migrations are applied in order, and the schema_migrations table records
@@ -138,6 +140,7 @@ func (s *SQLite) Insert(ctx context.Context, d *Deployment) error {
 	if err != nil {
 		return fmt.Errorf("insert deployment %s: %w", d.AppKey, err)
 	}
+	crashtest.At(crashtest.BeforeCommit)
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("insert deployment %s: %w", d.AppKey, err)
 	}
