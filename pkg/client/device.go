@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -138,6 +139,10 @@ func (d *Device) check(ctx context.Context, st *state) (*protocol.CheckRequest, 
 	httpReq.Header.Set("Accept", "application/json")
 	httpResp, err := d.httpClient().Do(httpReq)
 	if err != nil {
+		var opErr *net.OpError
+		if errors.As(err, &opErr) && opErr.Op == "dial" {
+			return nil, nil, fmt.Errorf("check for updates: cannot reach the update server at %s: %w: is the server running, and is its URL right?", d.serverURL(), err)
+		}
 		return nil, nil, fmt.Errorf("check for updates: %w", err)
 	}
 	defer httpResp.Body.Close()

@@ -44,6 +44,10 @@ func (d *Device) Update(ctx context.Context, progress Progress) (*UpdateResult, 
 		return fail(err)
 	}
 
+	// The folder's checksum is reported even when the check fails.
+	if sum, err := d.CurrentChecksum(); err == nil {
+		result.PreviousChecksum, result.Checksum = sum, sum
+	}
 	req, resp, err := d.check(ctx, st)
 	if err != nil {
 		return fail(checkFailure(ctx, err))
