@@ -60,6 +60,12 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	filename := fmt.Sprintf("%s-%s-%s.zip", sanitizeFilename(appID), sanitizeFilename(platform), sanitizeFilename(appVersion))
+	if s.cfg.PresignedDownloads {
+		s.redirectDownload(w, r, d, filename, updateType, attrs, reject)
+		return
+	}
+
 	blob, _, err := s.blobs.Open(r.Context(), d.SHA256)
 	if err != nil {
 		s.log.Error("download failed: archive missing from the blob store", append(attrs, "sha256", d.SHA256, "err", err)...)
@@ -72,7 +78,7 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", protocol.ZipContentType)
 	h.Set("ETag", `"`+d.SHA256+`"`)
 	h.Set("Cache-Control", "public, max-age=31536000, immutable")
-	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-%s-%s.zip"`, sanitizeFilename(appID), sanitizeFilename(platform), sanitizeFilename(appVersion)))
+	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, filename))
 
 	sw := &statusWriter{ResponseWriter: w}
 	// A zero modification time leaves out Last-Modified: the ETag is the

@@ -132,6 +132,14 @@ type Config struct {
 	// minimum rate and a small body within BodyTimeout
 	// (default DefaultBodyTimeout).
 	BodyTimeout time.Duration
+
+	// PresignedDownloads makes the download route of full archives answer
+	// with a redirect to a presigned URL of the blob store, which then
+	// serves the bytes. Blobs must implement store.Presigner.
+	PresignedDownloads bool
+	// PresignExpiry is how long a presigned URL stays valid
+	// (default DefaultPresignExpiry).
+	PresignExpiry time.Duration
 }
 
 // Server is an update server. Create it with New, run it with Serve or
@@ -248,6 +256,9 @@ func withDefaults(cfg Config) (Config, error) {
 	if (cfg.Metadata == nil) != (cfg.Blobs == nil) {
 		return cfg, errors.New("start server: set both Metadata and Blobs or neither")
 	}
+	if err := validatePresign(&cfg); err != nil {
+		return cfg, err
+	}
 	cfg.DownloadBaseURL = strings.TrimRight(cfg.DownloadBaseURL, "/")
 	return cfg, nil
 }
@@ -299,7 +310,14 @@ func (s *Server) cleanup() error {
 		}
 	}
 
-	removed, err := store.RemoveUnreferenced(context.Background(), s.meta, s.blobs)
+	// Other instances sharing an injected store may have stored a blob
+	// whose row is not committed yet, so recent blobs stay there. The
+	// store in DataDir belongs to this process alone.
+	minAge := unreferencedBlobMinAge
+	if s.ownsStore {
+		minAge = 0
+	}
+	removed, err := store.RemoveUnreferencedOlderThan(context.Background(), s.meta, s.blobs, minAge, s.cfg.Now())
 	if err != nil {
 		return fmt.Errorf("start server: remove unreferenced blobs: %w", err)
 	}
@@ -368,6 +386,8 @@ func backendName(v any) string {
 		return "sqlite"
 	case *store.Folder:
 		return "folder"
+	case fmt.Stringer:
+		return v.String()
 	default:
 		return fmt.Sprintf("%T", v)
 	}
