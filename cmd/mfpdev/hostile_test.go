@@ -1,7 +1,12 @@
 package main
 
 import (
+	"archive/zip"
+	"bytes"
+	"compress/flate"
 	"context"
+	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -46,4 +51,22 @@ func cmdHostileZip(ts *testscript.TestScript, neg bool, args []string) {
 		return
 	}
 	ts.Fatalf("hostilezip: no case %q", name)
+}
+
+// readZipEntry returns the content of one entry of the zip in data.
+func readZipEntry(data []byte, name string) ([]byte, error) {
+	entries, err := ziptest.Entries(data)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		if e.Header.Name != name {
+			continue
+		}
+		if e.Header.Method == zip.Store {
+			return e.Raw, nil
+		}
+		return io.ReadAll(flate.NewReader(bytes.NewReader(e.Raw)))
+	}
+	return nil, fmt.Errorf("no entry %s", name)
 }

@@ -49,6 +49,8 @@ func TestScripts(t *testing.T) {
 			"cpdir":      cmdCopyDir,
 			"waitready":  cmdWaitReady,
 			"hostilezip": cmdHostileZip,
+			"validzip":   cmdValidZip,
+			"countfiles": cmdCountFiles,
 		},
 		RequireExplicitExec: true,
 	})
