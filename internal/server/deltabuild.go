@@ -70,7 +70,13 @@ func (c *deltaCache) build(ctx context.Context, k deltaKey, base, target store.D
 		return nil, err
 	}
 
-	info.SHA256, info.PackedSize = res.SHA256, res.PackedSize
+	info.PackedSize = res.PackedSize
+	if !c.s.deltaWorthIt(info) {
+		info.Skipped = fmt.Sprintf("the delta takes %d bytes, the full archive %d: less than the %d%% savings required", res.PackedSize, target.PackedSize, c.s.cfg.DeltaMinSavings)
+		info.MinSavings = c.s.cfg.DeltaMinSavings
+		return info, nil
+	}
+	info.SHA256 = res.SHA256
 	if err := c.checkAndStore(ctx, dest, info); err != nil {
 		return nil, err
 	}

@@ -60,6 +60,10 @@ type deltaInfo struct {
 	// Skipped says why no delta archive was kept, such as a delta that
 	// could not be smaller than the full archive.
 	Skipped string `json:"skipped,omitempty"`
+	// MinSavings is the Config.DeltaMinSavings a delta was skipped for
+	// missing, so that a server started with another setting builds it
+	// again.
+	MinSavings int `json:"minSavings,omitempty"`
 }
 
 // deltaEntry is the in-memory state of one delta.
@@ -187,7 +191,7 @@ func (c *deltaCache) lookup(k deltaKey) (info *deltaInfo, retry bool) {
 	}
 
 	info, err := c.readIndex(k)
-	if err != nil {
+	if err != nil || (info.MinSavings != 0 && info.MinSavings != c.s.cfg.DeltaMinSavings) {
 		return nil, true
 	}
 	c.mu.Lock()
