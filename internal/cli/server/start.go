@@ -63,6 +63,9 @@ type StartOptions struct {
 	AuthFailuresPerMinute int
 	ReadHeaderTimeout     time.Duration
 	BodyTimeout           time.Duration
+
+	// Store is where deployments and archives are kept.
+	Store StoreOptions
 }
 
 // NewCmdStart returns "server start". runF replaces startRun in tests.
@@ -96,6 +99,14 @@ not start without credentials.
 
 With --trusted-key, uploads must be signed by one of the keys; unsigned or
 wrongly signed archives are rejected.
+
+Storage: by default SQLite and a blob folder in --data. With --database
+postgres://… and --blob-store s3://… several instances share one
+PostgreSQL database and one bucket; each instance still needs its own
+--data for upload temporary files. S3 keys come from AWS_ACCESS_KEY_ID and
+AWS_SECRET_ACCESS_KEY, or --s3-access-key-id and --s3-secret-key-file.
+--presigned-downloads redirects devices to short-lived S3 URLs, and
+--download-base-url makes download links point at a CDN or proxy.
 
 Once the server listens, it prints "mfpdev: serving on URL (data in DIR)"
 on standard error, so scripts can wait for that line. SIGINT or SIGTERM stop
@@ -142,6 +153,7 @@ it: it stops accepting connections and lets running requests finish within
 	fl.IntVar(&opts.AuthFailuresPerMinute, "auth-failures-per-minute", updateserver.DefaultAuthFailuresPerMinute, "Failed admin logins one client address may make per minute before it gets 429 responses; 0 disables the limit")
 	fl.DurationVar(&opts.ReadHeaderTimeout, "read-header-timeout", updateserver.DefaultReadHeaderTimeout, "Time a client may take to send a request header")
 	fl.DurationVar(&opts.BodyTimeout, "body-timeout", updateserver.DefaultBodyTimeout, "Time a client may take to send each 64 KiB of a request body, and a small body whole")
+	opts.Store.addFlags(fl)
 	return cmd
 }
 
@@ -178,6 +190,9 @@ func (opts *StartOptions) parse(maxUpload, maxUncompressed, logLevel string) err
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 			return cmdutil.Usagef("--download-base-url %q is invalid: use an absolute http or https URL without query, such as https://cdn.example.com", opts.DownloadBaseURL)
 		}
+	}
+	if err := opts.Store.parse(opts.Getenv); err != nil {
+		return err
 	}
 	if opts.ShutdownTimeout <= 0 {
 		return cmdutil.Usagef("--shutdown-timeout %s is invalid: use a positive duration such as 30s", opts.ShutdownTimeout)
@@ -233,6 +248,11 @@ func startRun(opts *StartOptions) error {
 	if dataDir == "" {
 		dataDir = filepath.Join(xdg.DataHome, "mfpdev", "server")
 	}
+	meta, blobs, closeStore, err := opts.Store.open(opts.Context, dataDir, opts.Getenv)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
 
 	srv, err := updateserver.New(updateserver.Config{
 		DataDir:         dataDir,
@@ -250,6 +270,11 @@ func startRun(opts *StartOptions) error {
 		AuthFailuresPerMinute: authFailuresPerMinute(opts.AuthFailuresPerMinute),
 		ReadHeaderTimeout:     opts.ReadHeaderTimeout,
 		BodyTimeout:           opts.BodyTimeout,
+
+		Metadata:           meta,
+		Blobs:              blobs,
+		PresignedDownloads: opts.Store.PresignedDownloads,
+		PresignExpiry:      opts.Store.PresignExpiry,
 	})
 	if err != nil {
 		return err
