@@ -14,7 +14,8 @@
 # scripts/make-bench-project.sh when missing. Results go to
 # $BENCH_OUT (default $MFPDEV_CACHE/bench-results): the hyperfine
 # exports and results.md, a markdown snippet for docs/benchmarks.md.
-# BENCH_RUNS sets the hyperfine runs per command (default 10).
+# BENCH_RUNS sets the hyperfine runs per command (default 10). BENCH_MFPDEV
+# names an mfpdev binary to measure instead of building one from this tree.
 #
 # Needs hyperfine and /usr/bin/time (Debian packages hyperfine and time);
 # as root the script installs missing ones with apt-get.
@@ -63,9 +64,13 @@ if [[ ! -f "$project/config.xml" ]]; then
 fi
 project="$(cd "$project" && pwd)"
 
-log "== building mfpdev"
-bin="$out/mfpdev"
-(cd "$repo" && go build -trimpath -o "$bin" ./cmd/mfpdev)
+bin="${BENCH_MFPDEV:-}"
+if [[ -z "$bin" ]]; then
+	log "== building mfpdev"
+	bin="$out/mfpdev"
+	(cd "$repo" && go build -o "$bin" ./cmd/mfpdev)
+fi
+bin="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
 
 ios_www="$project/platforms/ios/www"
 android_www="$project/platforms/android/app/src/main/assets/www"
@@ -117,7 +122,7 @@ mfpdev_android_zip="$(ls "$project"/mobilefirst/*-android-*.zip)"
 	echo "### Results of scripts/bench-webupdate.sh, $(date -u +%Y-%m-%d)"
 	echo
 	echo "Machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) memory, $(uname -sr)."
-	echo "Tools: $("$bin" --version 2>/dev/null | head -1), $(go version | cut -d' ' -f3), $(zip -v | sed -n 2p | sed 's/^ *//;s/ *$//'), $(hyperfine --version)."
+	echo "Tools: $("$bin" --version 2>/dev/null | head -1), $(go version | cut -d' ' -f3), Info-ZIP $(zip -v | sed -n 2p | grep -o 'Zip [0-9.]*'), $(hyperfine --version)."
 	echo
 	echo "Input: ios www $(count_files "$ios_www") files, $(sum_bytes "$ios_www") bytes; android www $(count_files "$android_www") files, $(sum_bytes "$android_www") bytes."
 	echo

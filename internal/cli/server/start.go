@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"context"
+	"crypto"
 	"crypto/rsa"
 	"errors"
 	"fmt"
@@ -63,6 +64,7 @@ type StartOptions struct {
 	AuthFailuresPerMinute int
 	ReadHeaderTimeout     time.Duration
 	BodyTimeout           time.Duration
+	Delta                 DeltaOptions
 
 	// Store is where deployments and archives are kept.
 	Store StoreOptions
@@ -99,6 +101,11 @@ not start without credentials.
 
 With --trusted-key, uploads must be signed by one of the keys; unsigned or
 wrongly signed archives are rejected.
+
+Delta archives: a device on one of the --delta-history deployments before
+the active one gets only the changed files, once the server has built that
+delta in the background and when it saves --delta-min-savings percent. To
+offer deltas of signed deployments, give the same key with --signing-key.
 
 Storage: by default SQLite and a blob folder in --data. With --database
 postgres://… and --blob-store s3://… several instances share one
@@ -153,6 +160,7 @@ it: it stops accepting connections and lets running requests finish within
 	fl.IntVar(&opts.AuthFailuresPerMinute, "auth-failures-per-minute", updateserver.DefaultAuthFailuresPerMinute, "Failed admin logins one client address may make per minute before it gets 429 responses; 0 disables the limit")
 	fl.DurationVar(&opts.ReadHeaderTimeout, "read-header-timeout", updateserver.DefaultReadHeaderTimeout, "Time a client may take to send a request header")
 	fl.DurationVar(&opts.BodyTimeout, "body-timeout", updateserver.DefaultBodyTimeout, "Time a client may take to send each 64 KiB of a request body, and a small body whole")
+	opts.Delta.addFlags(fl)
 	opts.Store.addFlags(fl)
 	return cmd
 }
@@ -192,6 +200,9 @@ func (opts *StartOptions) parse(maxUpload, maxUncompressed, logLevel string) err
 		}
 	}
 	if err := opts.Store.parse(opts.Getenv); err != nil {
+		return err
+	}
+	if err := opts.Delta.parse(); err != nil {
 		return err
 	}
 	if opts.ShutdownTimeout <= 0 {
@@ -244,6 +255,10 @@ func startRun(opts *StartOptions) error {
 	if err != nil {
 		return err
 	}
+	signer, err := opts.Delta.loadSigner(opts.Getenv)
+	if err != nil {
+		return err
+	}
 	dataDir := opts.DataDir
 	if dataDir == "" {
 		dataDir = filepath.Join(xdg.DataHome, "mfpdev", "server")
@@ -254,7 +269,12 @@ func startRun(opts *StartOptions) error {
 	}
 	defer closeStore()
 
+	var cfgSigner crypto.Signer
+	if signer != nil {
+		cfgSigner = signer
+	}
 	srv, err := updateserver.New(updateserver.Config{
+		Signer:          cfgSigner,
 		DataDir:         dataDir,
 		Runtimes:        opts.Runtimes,
 		AdminContext:    opts.AdminContext,
@@ -270,6 +290,8 @@ func startRun(opts *StartOptions) error {
 		AuthFailuresPerMinute: authFailuresPerMinute(opts.AuthFailuresPerMinute),
 		ReadHeaderTimeout:     opts.ReadHeaderTimeout,
 		BodyTimeout:           opts.BodyTimeout,
+		DeltaHistory:          opts.Delta.History,
+		DeltaMinSavings:       opts.Delta.MinSavings,
 
 		Metadata:           meta,
 		Blobs:              blobs,
