@@ -51,6 +51,8 @@ func TestScripts(t *testing.T) {
 			"hostilezip": cmdHostileZip,
 			"validzip":   cmdValidZip,
 			"countfiles": cmdCountFiles,
+			"mkkeystore": cmdMakeKeystore,
+			"nosecrets":  cmdNoSecrets,
 		},
 		RequireExplicitExec: true,
 	})
