@@ -159,6 +159,9 @@ func (s *Server) decide(r *http.Request, runtime string, req protocol.CheckReque
 		}, nil
 	}
 
+	if delta, ok := s.offerDelta(r.Context(), d, req); ok {
+		return delta, nil
+	}
 	return protocol.CheckResponse{
 		UpdateAvailable:             true,
 		Reason:                      protocol.ReasonAvailable,
