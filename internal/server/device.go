@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,29 +9,42 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/mfpdev/mfpdev/internal/store"
 	"github.com/mfpdev/mfpdev/pkg/protocol"
 	"github.com/mfpdev/mfpdev/pkg/version"
 )
 
-// checkBody is protocol.CheckRequest with pointers, so that a missing
-// field is distinguished from a zero value.
+// checkBody is protocol.CheckRequest with a pointer for the checksum, so
+// that a missing checksum is distinguished from 0. An empty string field
+// counts as missing.
 type checkBody struct {
-	AppID            *string `json:"appId"`
-	Platform         *string `json:"platform"`
-	AppVersion       *string `json:"appVersion"`
+	AppID            string  `json:"appId"`
+	Platform         string  `json:"platform"`
+	AppVersion       string  `json:"appVersion"`
 	Checksum         *uint32 `json:"checksum"`
-	PluginVersion    *string `json:"pluginVersion"`
+	PluginVersion    string  `json:"pluginVersion"`
 	IntegrityFailure bool    `json:"integrityFailure"`
 }
+
+// checkBodyBuffers recycles the buffers check request bodies are read
+// into, because every device sends one at every app start.
+var checkBodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // parseCheck decodes a check request and returns an error naming every
 // missing field or the invalid one.
 func parseCheck(body io.Reader) (protocol.CheckRequest, version.Plugin, error) {
+	buf := checkBodyBuffers.Get().(*bytes.Buffer)
+	defer checkBodyBuffers.Put(buf)
+	buf.Reset()
+
 	var b checkBody
-	dec := json.NewDecoder(body)
-	if err := dec.Decode(&b); err != nil {
+	_, err := buf.ReadFrom(body)
+	if err == nil {
+		err = json.Unmarshal(buf.Bytes(), &b)
+	}
+	if err != nil {
 		var typeErr *json.UnmarshalTypeError
 		var maxBytes *http.MaxBytesError
 		switch {
@@ -47,11 +61,11 @@ func parseCheck(body io.Reader) (protocol.CheckRequest, version.Plugin, error) {
 		name    string
 		missing bool
 	}{
-		{"appId", b.AppID == nil || *b.AppID == ""},
-		{"platform", b.Platform == nil || *b.Platform == ""},
-		{"appVersion", b.AppVersion == nil || *b.AppVersion == ""},
+		{"appId", b.AppID == ""},
+		{"platform", b.Platform == ""},
+		{"appVersion", b.AppVersion == ""},
 		{"checksum", b.Checksum == nil},
-		{"pluginVersion", b.PluginVersion == nil || *b.PluginVersion == ""},
+		{"pluginVersion", b.PluginVersion == ""},
 	} {
 		if f.missing {
 			missing = append(missing, f.name)
@@ -61,13 +75,13 @@ func parseCheck(body io.Reader) (protocol.CheckRequest, version.Plugin, error) {
 		return protocol.CheckRequest{}, version.Plugin{}, fmt.Errorf("missing field(s): %s", strings.Join(missing, ", "))
 	}
 
-	plugin, err := version.ParsePlugin(*b.PluginVersion)
+	plugin, err := version.ParsePlugin(b.PluginVersion)
 	if err != nil {
 		return protocol.CheckRequest{}, version.Plugin{}, fmt.Errorf("field \"pluginVersion\": %v", err)
 	}
 	req := protocol.CheckRequest{
-		AppID: *b.AppID, Platform: *b.Platform, AppVersion: *b.AppVersion,
-		Checksum: *b.Checksum, PluginVersion: *b.PluginVersion, IntegrityFailure: b.IntegrityFailure,
+		AppID: b.AppID, Platform: b.Platform, AppVersion: b.AppVersion,
+		Checksum: *b.Checksum, PluginVersion: b.PluginVersion, IntegrityFailure: b.IntegrityFailure,
 	}
 	return req, plugin, nil
 }

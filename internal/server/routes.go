@@ -106,8 +106,12 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 					http.Error(sw, "internal server error", http.StatusInternalServerError)
 				}
 			}
-			s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
-				"bytes", sw.bytes, "duration", time.Since(start).String(), "remote", r.RemoteAddr)
+			// Checked first, because building the attributes allocates even
+			// when debug is off.
+			if s.log.Enabled(r.Context(), slog.LevelDebug) {
+				s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
+					"bytes", sw.bytes, "duration", time.Since(start).String(), "remote", r.RemoteAddr)
+			}
 		}()
 		next.ServeHTTP(sw, r)
 	})
