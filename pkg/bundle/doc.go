@@ -23,6 +23,14 @@
 //     and the size and SHA-256 of every file under www/. The checksum
 //     recomputed from the entries, the shipped www/filelist and the value in
 //     www/plugins/cordova-plugin-mfp/worklight/checksum.js all agree with it.
+//   - A delta archive, written by [WriteDelta], ships under www/ only the
+//     new and changed files, with the new tree's filelist and checksum.js,
+//     and lists in ddu.script, one "/www/path" line each, the files the
+//     device keeps from its current tree. Read checks each listed path, that
+//     none is also shipped, that the filelist names exactly the shipped and
+//     kept files, and that checksum.js carries the metadata's checksum. The
+//     checksum itself needs the kept files, so the device checks it after
+//     applying the delta.
 //
 // Archives are reproducible: the same files and [WriteOptions] give the same
 // bytes, whatever the file times, the order of the input or GOMAXPROCS.
