@@ -29,11 +29,11 @@ const (
 	// build decompresses the target archive once and compresses the
 	// changed files, so it is CPU bound.
 	deltaBuilders = 2
-	// deltaRetryAfter is how long a failed build is not tried again.
+	// deltaRetryAfter is the time after a failed build before the next try.
 	deltaRetryAfter = 10 * time.Minute
-	// deltaFormat names the layout of cached deltas in their index key; a
-	// change of the layout or of the diff rules changes it, and the old
-	// entries are deleted at the next start.
+	// deltaFormat names the layout of cached deltas in their index key.
+	// A change of the layout or of the diff rules changes it, so the next
+	// start deletes the old entries.
 	deltaFormat = "d1"
 )
 
@@ -57,8 +57,8 @@ type deltaInfo struct {
 	UnpackedSize int64  `json:"unpackedSize"`
 	// FullPackedSize is the target's full archive size in bytes.
 	FullPackedSize int64 `json:"fullPackedSize"`
-	// Skipped says why no delta archive was kept, such as a delta that
-	// could not be smaller than the full archive.
+	// Skipped is the reason no delta archive was kept, such as a delta
+	// that could not be smaller than the full archive.
 	Skipped string `json:"skipped,omitempty"`
 	// MinSavings is the Config.DeltaMinSavings a delta was skipped for
 	// missing, so that a server started with another setting builds it
@@ -241,8 +241,9 @@ func (c *deltaCache) writeIndex(k deltaKey, info *deltaInfo) error {
 	return os.Rename(tmp.Name(), filepath.Join(c.indexDir, k.name()))
 }
 
-// start builds the delta from base to target in the background unless a
-// build is running or all builders are busy; a later check starts it then.
+// start builds the delta from base to target in the background. It does
+// nothing when that build runs already or all builders are busy, so a
+// later check starts it.
 func (c *deltaCache) start(base, target store.Deployment) {
 	k := c.keyFor(base, target)
 	select {
