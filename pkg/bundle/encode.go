@@ -12,7 +12,6 @@ import (
 	"os"
 	"path"
 	"strings"
-	"sync"
 
 	"github.com/klauspost/compress/flate"
 )
@@ -49,10 +48,9 @@ type blob struct {
 	packed int64
 	sum    [sha256.Size]byte
 
-	data   []byte        // the bytes to write, or
-	buf    *bytes.Buffer // the pooled buffer data lives in, if any
-	spill  *os.File      // a temp file with the deflated bytes, or
-	reread *source       // a stored file, copied again from its source
+	data   []byte   // the bytes to write, or
+	spill  *os.File // a temp file with the deflated bytes, or
+	reread *source  // a stored file, copied again from its source
 }
 
 // itemResult is the outcome of encoding one item.
@@ -63,12 +61,9 @@ type itemResult struct {
 	err    error
 }
 
-// release returns buffers to the pool and removes spill files.
+// release removes the spill files of r.
 func (r *itemResult) release() {
 	for _, b := range r.blobs {
-		if b.buf != nil {
-			bufferPool.Put(b.buf)
-		}
 		if b.spill != nil {
 			b.spill.Close()
 			os.Remove(b.spill.Name())
@@ -76,13 +71,12 @@ func (r *itemResult) release() {
 	}
 }
 
-var bufferPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-// encoder is the state of one worker: a reusable read buffer and Deflate
-// compressor.
+// encoder is the state of one worker: reusable read and output buffers
+// and Deflate compressor.
 type encoder struct {
 	spillDir string
 	in       []byte
+	out      bytes.Buffer
 	fw       *flate.Writer
 	chunk    []byte
 }
@@ -149,7 +143,7 @@ func (e *encoder) findShared(src *source, res *itemResult) (int, error) {
 	defer r.Close()
 
 	h := sha256.New()
-	n, err := io.Copy(h, r)
+	n, err := copyChunks(context.Background(), h, r, e.chunkBuffer())
 	if err != nil {
 		return -1, err
 	}
@@ -198,32 +192,27 @@ func (e *encoder) encode(ctx context.Context, src *source, name string) (*blob, 
 }
 
 // encodeBytes compresses data, storing it when Deflate does not shrink it.
-// With scratch set, data is reused by the caller and must be copied.
+// With scratch set, data is reused by the caller and must be copied. The
+// blob holds an exactly sized copy, so the bytes in flight are the bytes
+// the window accounts for.
 func (e *encoder) encodeBytes(data []byte, name string, scratch bool) *blob {
 	b := &blob{size: int64(len(data)), crc: crc32.ChecksumIEEE(data), sum: sha256.Sum256(data)}
 
-	buf := bufferPool.Get().(*bytes.Buffer)
-	buf.Reset()
-
 	if !isCompressedType(name) && len(data) > 0 {
-		e.fw.Reset(buf)
+		e.out.Reset()
+		e.fw.Reset(&e.out)
 		e.fw.Write(data) // a bytes.Buffer never fails
 		e.fw.Close()
-		if buf.Len() < len(data) {
-			b.method, b.data, b.buf, b.packed = zip.Deflate, buf.Bytes(), buf, int64(buf.Len())
+		if e.out.Len() < len(data) {
+			b.method, b.data, b.packed = zip.Deflate, bytes.Clone(e.out.Bytes()), int64(e.out.Len())
 			return b
 		}
 	}
 
-	b.method, b.packed = zip.Store, b.size
-	if !scratch {
-		bufferPool.Put(buf)
-		b.data = data
-		return b
+	b.method, b.packed, b.data = zip.Store, b.size, data
+	if scratch {
+		b.data = bytes.Clone(data)
 	}
-	buf.Reset()
-	buf.Write(data)
-	b.data, b.buf = buf.Bytes(), buf
 
 	return b
 }
@@ -261,10 +250,7 @@ func (e *encoder) encodeLarge(ctx context.Context, src *source, name string) (*b
 		}
 	}
 
-	if e.chunk == nil {
-		e.chunk = make([]byte, 256<<10)
-	}
-	n, err := copyChunks(ctx, io.MultiWriter(sinks...), f, e.chunk)
+	n, err := copyChunks(ctx, io.MultiWriter(sinks...), f, e.chunkBuffer())
 	if err == nil && n != src.size {
 		err = fmt.Errorf("file changed while the archive was written (%d bytes, expected %d): run the command again", n, src.size)
 	}
@@ -295,6 +281,16 @@ func (e *encoder) encodeLarge(ctx context.Context, src *source, name string) (*b
 	b.method, b.packed, b.reread = zip.Store, b.size, src
 
 	return b, nil
+}
+
+// chunkBuffer returns the worker's buffer for streamed reads. The standard
+// io.Copy would allocate 32 KiB per file instead.
+func (e *encoder) chunkBuffer() []byte {
+	if e.chunk == nil {
+		e.chunk = make([]byte, 256<<10)
+	}
+
+	return e.chunk
 }
 
 func closeSpill(fw *flate.Writer, buf *bufio.Writer) error {

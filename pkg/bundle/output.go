@@ -48,7 +48,7 @@ func newOutput(job *Job, modTime time.Time) (*output, error) {
 
 	o := &output{job: job, modTime: modTime, file: f}
 	o.hasher = newTailHasher(f, signing.CommentSize)
-	o.buf = bufio.NewWriterSize(o.hasher, 256<<10)
+	o.buf = bufio.NewWriterSize(o.hasher, 64<<10)
 	o.zw = zip.NewWriter(o.buf)
 
 	return o, nil

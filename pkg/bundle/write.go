@@ -116,9 +116,9 @@ func writeAll(ctx context.Context, items []*item, outs []*output, opts WriteOpti
 // read or compressed but not yet written; larger files are streamed
 // through a spill file and hold only fixed-size buffers.
 const (
-	windowBytes   = 16 << 20
+	windowBytes   = 4 << 20
 	windowToken   = 16 << 10
-	smallMax      = 2 << 20
+	smallMax      = 1 << 20
 	largeFileCost = 512 << 10
 )
 
