@@ -18,9 +18,10 @@ import (
 
 // compressionLevel is the Deflate level of klauspost/compress/flate used
 // for every entry: the best ratio of its fast encoders (levels 1 to 6).
-// On an Ionic app's www folder (13,590 files, 85 MB) its entries were
-// 3.2% larger than those of Info-ZIP "zip -6" for 40% of zip's CPU time;
-// level 7 was 1.6% larger for 65%, level 8 0.2% smaller for 86%.
+// Measured on an Ionic app's www folder (13,590 files, 85 MB) on a 2-core
+// Xeon, its entries were 3.2% larger than those of Info-ZIP "zip -6" and
+// the writer took 40% of zip's CPU time. Level 7 gave entries 1.2% larger
+// for 65%, and level 8 entries 0.2% smaller for 86%.
 const compressionLevel = 6
 
 // storedExtensions lists file types that are already compressed: deflating
@@ -201,7 +202,7 @@ func (e *encoder) encodeBytes(data []byte, name string, scratch bool) *blob {
 	if !isCompressedType(name) && len(data) > 0 {
 		e.out.Reset()
 		e.fw.Reset(&e.out)
-		e.fw.Write(data) // a bytes.Buffer never fails
+		e.fw.Write(data) // writes to a bytes.Buffer return no error
 		e.fw.Close()
 		if e.out.Len() < len(data) {
 			b.method, b.data, b.packed = zip.Deflate, bytes.Clone(e.out.Bytes()), int64(e.out.Len())

@@ -222,8 +222,8 @@ func (o *output) commit() error {
 	}
 	o.done = true
 
-	// Make the rename durable; a folder that cannot be synced (some
-	// network file systems) still has the complete file.
+	// Sync the folder to make the rename durable. A folder that cannot be
+	// synced (on some network file systems) still has the complete file.
 	if d, err := os.Open(filepath.Dir(o.job.Dest)); err == nil {
 		d.Sync()
 		d.Close()

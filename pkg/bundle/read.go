@@ -19,7 +19,7 @@ import (
 type ReadOptions struct {
 	Limits Limits
 	// PublicKeys, when set, are the keys a signed archive must verify
-	// against; any one of them is enough.
+	// against. A match with any one of them is enough.
 	PublicKeys []*rsa.PublicKey
 	// RequireSignature makes an unsigned archive invalid.
 	RequireSignature bool
@@ -28,12 +28,12 @@ type ReadOptions struct {
 // Entry is one entry of a valid archive.
 type Entry struct {
 	Name       string // the zip entry name ("www/js/app.js")
-	Path       string // relative to www/ ("js/app.js"); "" outside www/
+	Path       string // relative to www/ ("js/app.js"), or "" outside www/
 	Dir        bool   // a directory entry (its name ends with '/')
 	Size       int64  // uncompressed size in bytes, as read
 	PackedSize int64  // compressed size in bytes
 	Method     uint16 // zip.Store or zip.Deflate
-	SHA256     string // lowercase hex SHA-256 of the content; "" for a directory
+	SHA256     string // lowercase hex SHA-256 of the content, or "" for a directory
 }
 
 // Archive is a direct-update archive that passed every check of Read. Its
@@ -132,7 +132,7 @@ type reader struct {
 	stopped bool
 }
 
-// entryState is what Read learns about one zip entry.
+// entryState is the state of one zip entry during Read.
 type entryState struct {
 	file   *zip.File
 	entry  Entry

@@ -17,7 +17,7 @@ import (
 
 // Job is one archive to write.
 type Job struct {
-	Dest  string       // final archive path; written to a temp file and renamed
+	Dest  string       // final archive path, written to a temp file and renamed
 	Files []SourceFile // the www files, in any order
 	// Meta carries the identity of the archive and the web-resources
 	// Checksum and Size, set by the caller. The writer sets FormatVersion,
@@ -36,7 +36,7 @@ type SourceFile struct {
 // WriteOptions are the settings shared by every archive of one call.
 type WriteOptions struct {
 	Signer  crypto.Signer // nil: unsigned (the comment is still 512 spaces)
-	ModTime time.Time     // every entry's time, in UTC; zero means 1980-01-01
+	ModTime time.Time     // every entry's time, in UTC (zero means 1980-01-01)
 	// Progress, when set, receives the number of bytes read so far. It is
 	// called from one goroutine at a time.
 	Progress func(n int64)
@@ -54,7 +54,7 @@ type Result struct {
 // one project. A file that several jobs contain with the same path and the
 // same content is read and compressed once. Each archive is written to a
 // temp file beside its destination and renamed over it only once every
-// archive is complete; on error or cancellation no temp file remains and
+// archive is complete. On error or cancellation no temp file remains and
 // the previous archives are untouched. Results are in the order of jobs.
 func WriteArchives(ctx context.Context, jobs []Job, opts WriteOptions) ([]Result, error) {
 	items, err := planItems(jobs)
@@ -113,8 +113,8 @@ func writeAll(ctx context.Context, items []*item, outs []*output, opts WriteOpti
 }
 
 // Memory bounds of the pipeline. The window caps the bytes held by files
-// read or compressed but not yet written; larger files are streamed
-// through a spill file and hold only fixed-size buffers.
+// of up to smallMax bytes, read or compressed but not yet written. Larger
+// files are streamed through a spill file and hold fixed-size buffers.
 const (
 	windowBytes   = 4 << 20
 	windowToken   = 16 << 10
