@@ -545,3 +545,33 @@ func TestDeltaDisabled(t *testing.T) {
 		t.Errorf("type %q, want full with DeltaHistory 0", resp.Type)
 	}
 }
+
+func TestDeltaCacheCleanedAtStart(t *testing.T) {
+	dir := t.TempDir()
+	configure := func(cfg *server.Config) { cfg.DeltaHistory = server.DefaultDeltaHistory }
+	ts := startServer(t, dir, configure)
+	_, dep1 := pushFiles(t, ts, deltaFilesV1())
+	pushFiles(t, ts, deltaFilesV2())
+	check(t, ts, checkRequest(dep1.Checksum))
+	ts.Server.WaitDeltaBuilds()
+	ts.stop()
+
+	index := filepath.Join(dir, "deltas", "index")
+	kept, err := os.ReadDir(index)
+	if err != nil || len(kept) != 1 {
+		t.Fatalf("index entries %v (err %v), want the one delta built", kept, err)
+	}
+	stale := "d1-" + strings.Repeat("a", 64) + "-" + strings.Repeat("b", 64) + "-unsigned.json"
+	if err := os.WriteFile(filepath.Join(index, stale), []byte(`{"sha256":"`+strings.Repeat("c", 64)+`"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	startServer(t, dir, configure)
+	left, err := os.ReadDir(index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(left) != 1 || left[0].Name() != kept[0].Name() {
+		t.Errorf("index after restart: %v, want only %s", left, kept[0].Name())
+	}
+}
