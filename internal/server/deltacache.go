@@ -279,7 +279,7 @@ func (c *deltaCache) run(k deltaKey, base, target store.Deployment) {
 		"baseChecksum", base.Checksum, "checksum", target.Checksum)
 	began := time.Now()
 
-	info, err := c.build(c.ctx, k, base, target)
+	info, err := c.buildSafely(k, base, target)
 	if err == nil {
 		err = c.writeIndex(k, info)
 	}
@@ -313,6 +313,18 @@ func (c *deltaCache) forget(k deltaKey) {
 	delete(c.entries, k)
 	c.mu.Unlock()
 	os.Remove(filepath.Join(c.indexDir, k.name()))
+}
+
+// buildSafely runs build and turns a panic into an error, because a
+// build runs outside any request and a panic there would stop the server.
+func (c *deltaCache) buildSafely(k deltaKey, base, target store.Deployment) (info *deltaInfo, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			info, err = nil, fmt.Errorf("delta build panicked: %v", p)
+		}
+	}()
+
+	return c.build(c.ctx, k, base, target)
 }
 
 // close stops running builds and waits for them.
