@@ -53,6 +53,10 @@ func TestScripts(t *testing.T) {
 			"countfiles": cmdCountFiles,
 			"mkkeystore": cmdMakeKeystore,
 			"nosecrets":  cmdNoSecrets,
+			"bigfiles":   cmdBigFiles,
+			"snapshot":   cmdSnapshot,
+			"waitfile":   cmdWaitFile,
+			"tarpit":     cmdTarpit,
 		},
 		RequireExplicitExec: true,
 	})
