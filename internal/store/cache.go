@@ -19,9 +19,9 @@ const DefaultActiveCacheTTL = time.Second
 // without bound. At the bound the whole cache is dropped.
 const maxCachedKeys = 10_000
 
-// CachedMetadata is a Metadata that keeps the results of Active in memory,
-// so that device checks do not query the database. Losing the cache
-// loses nothing: every entry is a copy of a row.
+// CachedMetadata is a Metadata that keeps the results of Active and History
+// in memory, so that device checks do not query the database. Losing the
+// cache loses nothing: every entry is a copy of rows.
 //
 // Insert, Deactivate and Delete called on the CachedMetadata drop the
 // cached entries they may change before returning, so a check that starts
@@ -32,8 +32,9 @@ type CachedMetadata struct {
 	ttl time.Duration
 	now func() time.Time
 
-	mu      sync.RWMutex
-	entries map[AppKey]activeEntry
+	mu        sync.RWMutex
+	entries   map[AppKey]activeEntry
+	histories map[AppKey]historyEntry
 	// generation increases with every invalidation. A lookup that started
 	// before an invalidation does not store its possibly stale result.
 	generation uint64
@@ -45,13 +46,19 @@ type activeEntry struct {
 	expires    time.Time
 }
 
+type historyEntry struct {
+	list    []Deployment
+	expires time.Time
+}
+
 // NewCachedMetadata wraps meta with a cache of active deployments whose
 // entries live at most ttl (DefaultActiveCacheTTL when ttl <= 0).
 func NewCachedMetadata(meta Metadata, ttl time.Duration) *CachedMetadata {
 	if ttl <= 0 {
 		ttl = DefaultActiveCacheTTL
 	}
-	return &CachedMetadata{Metadata: meta, ttl: ttl, now: time.Now, entries: map[AppKey]activeEntry{}}
+	return &CachedMetadata{Metadata: meta, ttl: ttl, now: time.Now,
+		entries: map[AppKey]activeEntry{}, histories: map[AppKey]historyEntry{}}
 }
 
 // Active returns the active deployment of key from the cache, or reads it
@@ -86,13 +93,42 @@ func (c *CachedMetadata) Active(ctx context.Context, key AppKey) (Deployment, er
 	return d, err
 }
 
-// Insert stores d and drops the cached active deployment of d.AppKey.
+// History returns every deployment of key, newest first, from the cache or
+// from the wrapped Metadata. Callers share the returned slice and must not
+// modify it.
+func (c *CachedMetadata) History(ctx context.Context, key AppKey) ([]Deployment, error) {
+	now := c.now()
+	c.mu.RLock()
+	e, ok := c.histories[key]
+	generation := c.generation
+	c.mu.RUnlock()
+	if ok && now.Before(e.expires) {
+		return e.list, nil
+	}
+
+	list, err := c.Metadata.History(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+
+	c.mu.Lock()
+	if c.generation == generation {
+		if len(c.histories) >= maxCachedKeys {
+			clear(c.histories)
+		}
+		c.histories[key] = historyEntry{list: list, expires: now.Add(c.ttl)}
+	}
+	c.mu.Unlock()
+	return list, nil
+}
+
+// Insert stores d and drops the cached entries of d.AppKey.
 func (c *CachedMetadata) Insert(ctx context.Context, d *Deployment) error {
 	defer c.invalidate(d.AppKey)
 	return c.Metadata.Insert(ctx, d)
 }
 
-// Deactivate stops offering key and drops its cached active deployment.
+// Deactivate stops offering key and drops its cached entries.
 func (c *CachedMetadata) Deactivate(ctx context.Context, key AppKey) error {
 	defer c.invalidate(key)
 	return c.Metadata.Deactivate(ctx, key)
@@ -112,6 +148,7 @@ func (c *CachedMetadata) invalidate(key AppKey) {
 	c.mu.Lock()
 	c.generation++
 	delete(c.entries, key)
+	delete(c.histories, key)
 	c.mu.Unlock()
 }
 
@@ -119,5 +156,6 @@ func (c *CachedMetadata) invalidateAll() {
 	c.mu.Lock()
 	c.generation++
 	clear(c.entries)
+	clear(c.histories)
 	c.mu.Unlock()
 }

@@ -216,3 +216,46 @@ func TestCachedActiveBoundsKeys(t *testing.T) {
 		t.Errorf("cached keys = %d, want at most %d", n, maxCachedKeys)
 	}
 }
+
+// countingHistory counts the History calls that reach the real database.
+type countingHistory struct {
+	Metadata
+	history atomic.Int64
+}
+
+func (m *countingHistory) History(ctx context.Context, key AppKey) ([]Deployment, error) {
+	m.history.Add(1)
+	return m.Metadata.History(ctx, key)
+}
+
+func TestCachedHistorySeesInsertAtOnce(t *testing.T) {
+	db, err := OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "metadata.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	counting := &countingHistory{Metadata: db}
+	cache := NewCachedMetadata(counting, time.Minute)
+	ctx := context.Background()
+
+	for checksum := uint32(1); checksum <= 3; checksum++ {
+		if err := cache.Insert(ctx, cacheDeployment(checksum)); err != nil {
+			t.Fatal(err)
+		}
+		for range 3 {
+			history, err := cache.History(ctx, cacheKey)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(history) != int(checksum) {
+				t.Fatalf("after insert %d: %d deployments in history, want %d", checksum, len(history), checksum)
+			}
+			if history[0].Checksum != checksum {
+				t.Errorf("after insert %d: newest checksum = %d", checksum, history[0].Checksum)
+			}
+		}
+	}
+	if n := counting.history.Load(); n != 3 {
+		t.Errorf("database reads = %d, want 3 (one per insert)", n)
+	}
+}
