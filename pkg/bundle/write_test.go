@@ -128,7 +128,24 @@ func TestWriteLayout(t *testing.T) {
 	srcs, meta := makeTree(t, filepath.Join(dir, "www"), sampleFiles())
 	dest := filepath.Join(dir, "out", "app.zip")
 
-	res := writeOne(t, dest, srcs, meta, WriteOptions{ModTime: testModTime})
+	var progress int64
+	res := writeOne(t, dest, srcs, meta, WriteOptions{ModTime: testModTime, Progress: func(n int64) { progress = n }})
+
+	var total int64
+	for _, s := range srcs {
+		if s.DiskPath == "" {
+			total += int64(len(s.Content))
+			continue
+		}
+		fi, err := os.Stat(s.DiskPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += fi.Size()
+	}
+	if progress != total {
+		t.Errorf("last progress %d bytes, files hold %d", progress, total)
+	}
 
 	data, err := os.ReadFile(dest)
 	if err != nil {
