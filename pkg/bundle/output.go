@@ -45,6 +45,13 @@ func newOutput(job *Job, modTime time.Time) (*output, error) {
 	if err != nil {
 		return nil, fmt.Errorf("write archive %s: %w", job.Dest, err)
 	}
+	// CreateTemp makes the file private (0600); an archive is meant to be
+	// shared, so it gets the mode of any other build output.
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, fmt.Errorf("write archive %s: %w", job.Dest, err)
+	}
 
 	o := &output{job: job, modTime: modTime, file: f}
 	o.hasher = newTailHasher(f, signing.CommentSize)
