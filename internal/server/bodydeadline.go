@@ -16,22 +16,32 @@ const bodyDeadlineStep = 64 << 10
 // 64 KiB must arrive within Config.BodyTimeout. The deadline is lifted
 // once the body is read to its end, because net/http cancels the request
 // context when a read deadline expires during a long response.
+//
+// Responses get the same rule: the client must accept each 64 KiB of a
+// response within Config.BodyTimeout, so that a client that stops reading
+// a download does not hold the connection either.
 func (s *Server) bodyDeadline(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := http.NewResponseController(w)
+		dw := &deadlineWriter{ResponseWriter: w, rc: rc, timeout: s.cfg.BodyTimeout}
+		// The final flush happens after the handler returns, and a
+		// deadline set here would otherwise outlive the request on a
+		// kept-alive connection: leave the flush one more timeout.
+		defer func() { rc.SetWriteDeadline(time.Now().Add(s.cfg.BodyTimeout)) }()
+
 		if r.Body == nil || r.Body == http.NoBody {
-			next.ServeHTTP(w, r)
+			next.ServeHTTP(dw, r)
 			return
 		}
 
-		rc := http.NewResponseController(w)
 		if err := rc.SetReadDeadline(time.Now().Add(s.cfg.BodyTimeout)); err != nil {
 			s.log.Warn("set request body deadline failed", "method", r.Method, "path", r.URL.Path, "err", err)
-			next.ServeHTTP(w, r)
+			next.ServeHTTP(dw, r)
 			return
 		}
 
 		r.Body = &deadlineBody{ReadCloser: r.Body, rc: rc, timeout: s.cfg.BodyTimeout}
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(dw, r)
 	})
 }
 
@@ -60,3 +70,54 @@ func (b *deadlineBody) Read(p []byte) (int, error) {
 
 	return n, err
 }
+
+// deadlineWriter sets the connection's write deadline to the timeout
+// before every 64 KiB of response body it passes on.
+type deadlineWriter struct {
+	http.ResponseWriter
+	rc      *http.ResponseController
+	timeout time.Duration
+}
+
+func (w *deadlineWriter) Write(p []byte) (int, error) {
+	var written int
+	for len(p) > 0 {
+		chunk := p[:min(len(p), bodyDeadlineStep)]
+		w.rc.SetWriteDeadline(time.Now().Add(w.timeout))
+		n, err := w.ResponseWriter.Write(chunk)
+		written += n
+		if err != nil {
+			return written, err
+		}
+		p = p[n:]
+	}
+	return written, nil
+}
+
+// ReadFrom copies r in 64 KiB steps, each under a fresh deadline. A
+// *io.LimitedReader around a file keeps that shape, so that the
+// connection still sends it with sendfile(2).
+func (w *deadlineWriter) ReadFrom(r io.Reader) (int64, error) {
+	limited, ok := r.(*io.LimitedReader)
+	if !ok {
+		limited = &io.LimitedReader{R: r, N: 1<<63 - 1}
+	}
+
+	var total int64
+	for limited.N > 0 {
+		step := &io.LimitedReader{R: limited.R, N: min(limited.N, bodyDeadlineStep)}
+		w.rc.SetWriteDeadline(time.Now().Add(w.timeout))
+		n, err := io.Copy(w.ResponseWriter, step)
+		total += n
+		limited.N -= n
+		if err != nil {
+			return total, err
+		}
+		if n == 0 {
+			break
+		}
+	}
+	return total, nil
+}
+
+func (w *deadlineWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

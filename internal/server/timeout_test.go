@@ -129,3 +129,61 @@ func TestSlowBodyKeepsFastClients(t *testing.T) {
 		time.Sleep(2500 * time.Millisecond)
 	}
 }
+
+// TestStalledDownloadClosed requests a download and never reads it: the
+// server must give up once the client accepts nothing for the body
+// timeout, instead of holding the connection.
+func TestStalledDownloadClosed(t *testing.T) {
+	ts := startServer(t, t.TempDir(), func(c *server.Config) { c.BodyTimeout = 300 * time.Millisecond })
+	files := sampleFiles("big")
+	files["big.bin"] = noisyText(7, 24<<20)
+	a := buildArchive(t, appID, platform, appVersion, pluginVersion, files, nil)
+	upload(t, ts, a, appID, platform, appVersion)
+	_, cr, _ := check(t, ts, checkRequest(1))
+	if !cr.UpdateAvailable {
+		t.Fatalf("no update offered: %+v", cr)
+	}
+
+	conn, err := net.Dial("tcp", strings.TrimPrefix(ts.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte("GET /mfp/" + cr.DirectUpdateLink + " HTTP/1.1\r\nHost: x\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+
+	// A client that reads nothing keeps its receive window at its initial
+	// size, so the server blocks after a few MiB and times out. Then read
+	// what it managed to send: less than the archive, then the end.
+	time.Sleep(3 * time.Second)
+	got := waitClosed(t, conn, 30*time.Second)
+	if len(got) >= len(a.Data) {
+		t.Errorf("client that stopped reading received all %d bytes", len(got))
+	}
+	if !strings.HasPrefix(got, "HTTP/1.1 200") {
+		t.Errorf("response starts %q, expected a 200", got[:min(len(got), 40)])
+	}
+}
+
+// TestDownloadCompleteWithBodyTimeout checks that a download larger than
+// many 64 KiB steps completes when the client reads it.
+func TestDownloadCompleteWithBodyTimeout(t *testing.T) {
+	ts := startServer(t, t.TempDir(), func(c *server.Config) { c.BodyTimeout = time.Second })
+	files := sampleFiles("big")
+	files["big.bin"] = noisyText(8, 4<<20)
+	a := buildArchive(t, appID, platform, appVersion, pluginVersion, files, nil)
+	upload(t, ts, a, appID, platform, appVersion)
+	_, cr, _ := check(t, ts, checkRequest(1))
+
+	for _, header := range []map[string]string{nil, {"Range": "bytes=1000-"}} {
+		resp, body := get(t, http.MethodGet, ts.URL+"/mfp/"+cr.DirectUpdateLink, header)
+		want := a.Data
+		if header != nil {
+			want = a.Data[1000:]
+		}
+		if resp.StatusCode/100 != 2 || string(body) != string(want) {
+			t.Errorf("download %v: status %d, %d bytes, expected %d", header, resp.StatusCode, len(body), len(want))
+		}
+	}
+}
