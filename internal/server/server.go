@@ -128,9 +128,9 @@ type Config struct {
 	// (default DefaultReadHeaderTimeout).
 	ReadHeaderTimeout time.Duration
 	// BodyTimeout bounds the time a client may take to send each 64 KiB
-	// of a request body, so a body of any size must arrive at that
-	// minimum rate and a small body within BodyTimeout
-	// (default DefaultBodyTimeout).
+	// of a request body, or to accept each 64 KiB of a response. A body of
+	// any size must move at that minimum rate, and a small request body
+	// must arrive whole within BodyTimeout (default DefaultBodyTimeout).
 	BodyTimeout time.Duration
 
 	// PresignedDownloads makes the download route of full archives answer

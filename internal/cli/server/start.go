@@ -159,7 +159,7 @@ it: it stops accepting connections and lets running requests finish within
 	fl.DurationVar(&opts.ShutdownTimeout, "shutdown-timeout", updateserver.DefaultShutdownTimeout, "How long running requests may take to finish after SIGINT or SIGTERM")
 	fl.IntVar(&opts.AuthFailuresPerMinute, "auth-failures-per-minute", updateserver.DefaultAuthFailuresPerMinute, "Failed admin logins one client address may make per minute before it gets 429 responses; 0 disables the limit")
 	fl.DurationVar(&opts.ReadHeaderTimeout, "read-header-timeout", updateserver.DefaultReadHeaderTimeout, "Time a client may take to send a request header")
-	fl.DurationVar(&opts.BodyTimeout, "body-timeout", updateserver.DefaultBodyTimeout, "Time a client may take to send each 64 KiB of a request body, and a small body whole")
+	fl.DurationVar(&opts.BodyTimeout, "body-timeout", updateserver.DefaultBodyTimeout, "Time a client may take to send each 64 KiB of a request body (a small body whole), or to accept each 64 KiB of a response")
 	opts.Delta.addFlags(fl)
 	opts.Store.addFlags(fl)
 	return cmd
