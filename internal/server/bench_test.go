@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 
+	"github.com/mfpdev/mfpdev/internal/server"
 	"github.com/mfpdev/mfpdev/pkg/protocol"
 )
 
@@ -16,7 +18,10 @@ import (
 // middleware, decoding, decision, encoding) without the network, so that
 // allocs/op shows what each check costs the server.
 func BenchmarkCheck(b *testing.B) {
-	ts := startServer(b, b.TempDir(), nil)
+	// Info level, the default of "mfpdev server start": checks log nothing.
+	ts := startServer(b, b.TempDir(), func(cfg *server.Config) {
+		cfg.Logger = slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	})
 	a := buildArchive(b, appID, platform, appVersion, pluginVersion, sampleFiles("bench"), nil)
 	upload(b, ts, a, appID, platform, appVersion)
 	handler := ts.Server.Handler()
