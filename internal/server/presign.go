@@ -40,8 +40,8 @@ func validatePresign(cfg *Config) error {
 	return nil
 }
 
-// redirectDownload answers a download of d with a redirect to a presigned
-// URL of its blob. The redirect must not be cached longer than the URL
+// redirectDownload responds to a download of d with a redirect to a
+// presigned URL of its blob. The redirect must not be cached longer than the URL
 // lives, so it is marked no-store, while the URL it points to still names
 // the content.
 func (s *Server) redirectDownload(w http.ResponseWriter, r *http.Request, d store.Deployment, filename, updateType string,

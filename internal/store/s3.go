@@ -115,7 +115,7 @@ func OpenS3(ctx context.Context, raw string, creds S3Credentials) (*S3, error) {
 
 	// A list call checks the bucket and the credentials at once. A HEAD
 	// request (BucketExists) carries no error code, and some servers
-	// answer it with 404 for unknown access keys.
+	// return 404 to it for unknown access keys.
 	for obj := range client.ListObjects(ctx, p.Bucket, minio.ListObjectsOptions{Prefix: p.Prefix, MaxKeys: 1}) {
 		if obj.Err == nil {
 			break
@@ -132,7 +132,7 @@ func OpenS3(ctx context.Context, raw string, creds S3Credentials) (*S3, error) {
 func describeS3Error(err error) error {
 	resp := minio.ToErrorResponse(err)
 	switch resp.Code {
-	// versitygw 1.8 answers an unknown access key with
+	// versitygw 1.8 rejects an unknown access key with
 	// XAdminUserNotFound and status 404.
 	case "InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "InvalidToken", "ExpiredToken", "XAdminUserNotFound":
 		return fmt.Errorf("%w: check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY and the bucket's permissions", err)
