@@ -47,7 +47,7 @@ func TestUploadRejectsHostileArchives(t *testing.T) {
 
 			prefix := ""
 			if c.Entry != "" {
-				prefix = c.Entry + ": "
+				prefix = bundle.Problem{Entry: c.Entry}.String()
 			}
 			found := false
 			for _, e := range ar.Transaction.Errors {

@@ -2,7 +2,10 @@ package bundle
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Problem is one rule an archive breaks.
@@ -13,12 +16,44 @@ type Problem struct {
 	Rule  string
 }
 
+// String returns "entry: rule". An entry name with control characters or
+// invalid UTF-8 is quoted, so that printing a hostile archive's problems
+// cannot send escape sequences to a terminal.
 func (p Problem) String() string {
 	if p.Entry == "" {
-		return p.Rule
+		return escapeControls(p.Rule)
 	}
 
-	return fmt.Sprintf("%s: %s", p.Entry, p.Rule)
+	name := p.Entry
+	if !printable(name) {
+		name = strconv.Quote(name)
+	}
+
+	return fmt.Sprintf("%s: %s", name, escapeControls(p.Rule))
+}
+
+// escapeControls replaces the control characters of a rule, which may
+// quote an entry name, with Go escapes.
+func escapeControls(s string) string {
+	if printable(s) {
+		return s
+	}
+
+	quoted := strconv.Quote(s)
+	return quoted[1 : len(quoted)-1]
+}
+
+func printable(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) || r == utf8.RuneError {
+			return false
+		}
+	}
+
+	return true
 }
 
 // InvalidArchiveError lists every rule an archive breaks.

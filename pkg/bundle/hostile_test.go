@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/mfpdev/mfpdev/internal/ziptest"
 	"github.com/mfpdev/mfpdev/pkg/bundle"
@@ -43,5 +44,26 @@ func TestReadRejectsHostileArchives(t *testing.T) {
 			}
 			t.Errorf("no problem of entry %q with rule %q in:\n%v", c.Entry, c.Rule, err)
 		})
+	}
+}
+
+// TestProblemStringEscapesControls checks that a problem never prints
+// the control characters of a hostile entry name, which a terminal would
+// run as escape sequences.
+func TestProblemStringEscapesControls(t *testing.T) {
+	for _, p := range []bundle.Problem{
+		{Entry: "www/a\x1b[31m.js", Rule: "name contains the control character U+001B: rename it"},
+		{Entry: "www/ok.js", Rule: "collides with www/a\x1b[2J.js"},
+		{Rule: "entry \x1b]0;title\x07 is invalid"},
+		{Entry: "www/\xff.js", Rule: "not valid UTF-8"},
+	} {
+		s := p.String()
+		if strings.ContainsAny(s, "\x1b\x07") || !utf8.ValidString(s) {
+			t.Errorf("Problem%+v.String() = %q, contains control characters or invalid UTF-8", p, s)
+		}
+	}
+
+	if got := (bundle.Problem{Entry: "www/ok.js", Rule: "duplicate entry name"}).String(); got != "www/ok.js: duplicate entry name" {
+		t.Errorf("printable problem = %q, expected it unchanged", got)
 	}
 }
