@@ -177,3 +177,40 @@ func TestUploadRejectsGigabyteOfZeros(t *testing.T) {
 	assertNoFiles(t, filepath.Join(dataDir, "blobs", "sha256"))
 	assertNoFiles(t, filepath.Join(dataDir, "tmp"))
 }
+
+// TestUploadRejectionListsFirstProblems uploads an archive with 500
+// invalid entries and expects a response listing the first 50 and a
+// count of the rest.
+func TestUploadRejectionListsFirstProblems(t *testing.T) {
+	ts := startServer(t, t.TempDir(), nil)
+	valid, err := ziptest.Valid(context.Background(), t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := ziptest.Entries(valid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 500 {
+		e := entries[0]
+		e.Header.Name = fmt.Sprintf("www/../evil%03d.js", i)
+		entries = append(entries, e)
+	}
+	data, err := ziptest.Build(entries, ziptest.BlankComment)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	url := webURL(ts, "mfp", ziptest.AppID, ziptest.Platform, ziptest.AppVersion)
+	resp, ar := doAdmin(t, uploadRequest(t, url, "deployer", "deployer-password", data))
+	if resp.StatusCode != http.StatusBadRequest || ar.Transaction == nil {
+		t.Fatalf("status = %d, expected 400 with a transaction", resp.StatusCode)
+	}
+	errs := ar.Transaction.Errors
+	if len(errs) != 51 {
+		t.Fatalf("%d errors, expected 50 and a count of the rest", len(errs))
+	}
+	if last := errs[len(errs)-1].Details; !strings.Contains(last, "more problems") || !strings.Contains(last, "mfpdev archive verify") {
+		t.Errorf("last error = %q, expected the count of the rest", last)
+	}
+}

@@ -64,15 +64,24 @@ func (s *Server) validateArchive(ctx context.Context, sp *spooled, key store.App
 	}, nil
 }
 
+// maxProblemDetails bounds the problems an upload rejection lists, so that
+// an archive with thousands of invalid entries gets a short response and
+// log line.
+const maxProblemDetails = 50
+
 // archiveRejection turns an error of bundle.Read into an upload rejection
 // listing every problem, or returns it unchanged when it is not the
 // archive's fault.
 func archiveRejection(err error) error {
 	var invalid *bundle.InvalidArchiveError
 	if errors.As(err, &invalid) {
-		details := make([]string, 0, len(invalid.Problems))
-		for _, p := range invalid.Problems {
+		problems := invalid.Problems
+		details := make([]string, 0, min(len(problems), maxProblemDetails)+1)
+		for _, p := range problems[:min(len(problems), maxProblemDetails)] {
 			details = append(details, p.String())
+		}
+		if extra := len(problems) - maxProblemDetails; extra > 0 {
+			details = append(details, fmt.Sprintf("and %d more problems: run \"mfpdev archive verify\" on the archive to list them all", extra))
 		}
 		if len(details) == 0 {
 			details = append(details, invalid.Error())
