@@ -57,8 +57,9 @@ const (
 // transaction-scoped advisory lock, so concurrent uploads keep exactly one
 // active deployment and a complete history.
 type Postgres struct {
-	pool *pgxpool.Pool
-	desc string
+	pool    *pgxpool.Pool
+	desc    string
+	changes changeFeed
 }
 
 // OpenPostgres connects to the database at dsn (a postgres:// URL or a
@@ -155,6 +156,7 @@ func (p *Postgres) migrate(ctx context.Context) error {
 
 // Close closes every connection of the pool.
 func (p *Postgres) Close() error {
+	p.stopListening()
 	p.pool.Close()
 	return nil
 }
@@ -186,12 +188,15 @@ func (p *Postgres) Insert(ctx context.Context, d *Deployment) error {
 		if _, err := tx.Exec(ctx, `UPDATE deployments SET active = false WHERE active AND `+pgKeyCondition, pgKeyArgs(d.AppKey)...); err != nil {
 			return err
 		}
-		return tx.QueryRow(ctx, `INSERT INTO deployments (runtime, app_id, platform, app_version, plugin_version,
+		if err := tx.QueryRow(ctx, `INSERT INTO deployments (runtime, app_id, platform, app_version, plugin_version,
 			platform_version, checksum, size, files, unpacked_size, packed_size, sha256, signed, deployed_at, deployed_by, active)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, true) RETURNING id`,
 			d.Runtime, d.AppID, d.Platform, d.AppVersion, d.PluginVersion, d.PlatformVersion,
 			int64(d.Checksum), d.Size, d.Files, d.UnpackedSize, d.PackedSize, d.SHA256, d.Signed,
-			deployedAt, d.DeployedBy).Scan(&id)
+			deployedAt, d.DeployedBy).Scan(&id); err != nil {
+			return err
+		}
+		return notifyChange(ctx, tx, &d.AppKey)
 	})
 	if err != nil {
 		return fmt.Errorf("insert deployment %s: %w", d.AppKey, err)
@@ -250,8 +255,11 @@ func (p *Postgres) Deactivate(ctx context.Context, key AppKey) error {
 			return err
 		}
 		tag, err := tx.Exec(ctx, `UPDATE deployments SET active = false WHERE active AND `+pgKeyCondition, pgKeyArgs(key)...)
+		if err != nil {
+			return err
+		}
 		n = tag.RowsAffected()
-		return err
+		return notifyChange(ctx, tx, &key)
 	})
 	if err != nil {
 		return fmt.Errorf("deactivate %s: %w", key, err)
@@ -264,11 +272,19 @@ func (p *Postgres) Deactivate(ctx context.Context, key AppKey) error {
 
 // Delete removes the deployment row id.
 func (p *Postgres) Delete(ctx context.Context, id int64) error {
-	tag, err := p.pool.Exec(ctx, `DELETE FROM deployments WHERE id = $1`, id)
+	var deleted int64
+	err := pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM deployments WHERE id = $1`, id)
+		if err != nil {
+			return err
+		}
+		deleted = tag.RowsAffected()
+		return notifyChange(ctx, tx, nil)
+	})
 	if err != nil {
 		return fmt.Errorf("delete deployment %d: %w", id, err)
 	}
-	if tag.RowsAffected() == 0 {
+	if deleted == 0 {
 		return fmt.Errorf("delete deployment %d: %w", id, ErrNotFound)
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -353,5 +354,64 @@ func TestS3PresignGet(t *testing.T) {
 	}
 	if !bytes.Equal(body, content) {
 		t.Errorf("body = %q, want %q", body, content)
+	}
+}
+
+func TestPostgresCacheSeesOtherWriters(t *testing.T) {
+	postgresURL, _ := requireSharedServices(t)
+	ctx := context.Background()
+	schema := "t_" + strings.ToLower(rand.Text())
+	createSchema(t, postgresURL, schema)
+	var handles [2]*store.Postgres
+	for i := range handles {
+		meta, err := store.OpenPostgres(ctx, withSearchPath(t, postgresURL, schema))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { meta.Close() })
+		handles[i] = meta
+	}
+
+	// The reader's cache would keep its entries for an hour, so only the
+	// change announced by the writer can make it read the new row.
+	reader := store.NewCachedMetadata(handles[1], time.Hour)
+	reader.FollowChanges()
+	changed := make(chan *store.AppKey, 100)
+	handles[1].OnChange(func(k *store.AppKey) {
+		select {
+		case changed <- k:
+		default:
+		}
+	})
+	// The listener reports "anything may have changed" once it listens.
+	select {
+	case <-changed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the change listener did not start within 10s")
+	}
+	if _, err := reader.Active(ctx, key); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("Active before any upload: err = %v, want ErrNotFound", err)
+	}
+
+	d := deployment(7, []byte("written by the other instance"))
+	if err := handles[0].Insert(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	timeout := time.After(10 * time.Second)
+	for announced := false; !announced; {
+		select {
+		case got := <-changed:
+			announced = got != nil && *got == key
+		case <-timeout:
+			t.Fatal("no change of the app version announced within 10s of the insert")
+		}
+	}
+
+	active, err := reader.Active(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if active.ID != d.ID {
+		t.Errorf("cached Active = deployment %d, want %d", active.ID, d.ID)
 	}
 }
