@@ -107,6 +107,11 @@ func Cases(limits bundle.Limits) []Case {
 		}),
 	}
 
+	cases = append(cases, Case{Name: "data descriptor sizes", Entry: "www/streamed.js", Rule: "data descriptor", Make: streamedCase(func(descriptor []byte) {
+		// Signature, CRC-32, compressed size, then the uncompressed size.
+		descriptor[12]++
+	})})
+
 	if limits.MaxUncompressed <= 64<<20 {
 		cases = append(cases, Case{Name: "total uncompressed size", Rule: "total uncompressed size", Make: editEntries(func(es []Entry) []Entry {
 			chunk := int64(1 << 20)
@@ -228,4 +233,52 @@ func WriteZeroBomb(w io.Writer, size int64) error {
 	}
 
 	return zw.Close()
+}
+
+// streamedCase adds a deflated entry www/streamed.js written with a data
+// descriptor (sizes and CRC-32 after the data, flag bit 3), then patches
+// that descriptor.
+func streamedCase(patch func(descriptor []byte)) func([]byte) ([]byte, error) {
+	return func(valid []byte) ([]byte, error) {
+		entries, err := Entries(valid)
+		if err != nil {
+			return nil, err
+		}
+
+		var buf bytes.Buffer
+		zw := zip.NewWriter(&buf)
+		for _, e := range entries {
+			h := e.Header
+			w, err := zw.CreateRaw(&h)
+			if err != nil {
+				return nil, err
+			}
+			w.Write(e.Raw)
+		}
+		h := &zip.FileHeader{Name: "www/streamed.js", Method: zip.Deflate, Flags: 0x800}
+		h.SetMode(0o644)
+		w, err := zw.CreateHeader(h)
+		if err != nil {
+			return nil, err
+		}
+		w.Write(bytes.Repeat([]byte("streamed();\n"), 100))
+		zw.SetComment(BlankComment)
+		if err := zw.Close(); err != nil {
+			return nil, err
+		}
+
+		out := buf.Bytes()
+		zr, err := zip.NewReader(bytes.NewReader(out), int64(len(out)))
+		if err != nil {
+			return nil, err
+		}
+		f := zr.File[len(zr.File)-1]
+		start, err := f.DataOffset()
+		if err != nil {
+			return nil, err
+		}
+		end := start + int64(f.CompressedSize64)
+		patch(out[end : end+16])
+		return out, nil
+	}
 }

@@ -104,24 +104,51 @@ func (rd *reader) checkLocalHeader(f *zip.File, offset int64) (int64, string) {
 
 	next := dataStart + int64(f.CompressedSize64)
 	if streamed {
-		next = rd.skipDataDescriptor(f, next)
+		var descriptorRule string
+		next, descriptorRule = rd.checkDataDescriptor(f, next)
+		if rule == "" {
+			rule = descriptorRule
+		}
 	}
 
 	return next, rule
 }
 
-// skipDataDescriptor returns the offset after the data descriptor that
-// starts at offset, with or without its optional signature.
-func (rd *reader) skipDataDescriptor(f *zip.File, offset int64) int64 {
-	sig := make([]byte, 4)
-	if _, err := rd.r.ReadAt(sig, offset); err == nil && bytes.Equal(sig, []byte(dataDescriptorSignature)) {
-		offset += 4
-	}
-	if f.CompressedSize64 >= zip64Marker || f.UncompressedSize64 >= zip64Marker {
-		return offset + dataDescriptorSize64
+// checkDataDescriptor compares the data descriptor that starts at offset,
+// with or without its optional signature, with f's central directory
+// record. It returns the offset after the descriptor and the rule broken,
+// or "".
+func (rd *reader) checkDataDescriptor(f *zip.File, offset int64) (int64, string) {
+	wide := f.CompressedSize64 >= zip64Marker || f.UncompressedSize64 >= zip64Marker
+	size := int64(dataDescriptorSize32)
+	if wide {
+		size = dataDescriptorSize64
 	}
 
-	return offset + dataDescriptorSize32
+	buf := make([]byte, 4+size)
+	n, _ := rd.r.ReadAt(buf, offset)
+	buf = buf[:n]
+	if len(buf) >= 4 && bytes.Equal(buf[:4], []byte(dataDescriptorSignature)) {
+		buf = buf[4:]
+		offset += 4
+	}
+	if int64(len(buf)) < size {
+		return offset + size, "data descriptor is truncated"
+	}
+
+	crc := binary.LittleEndian.Uint32(buf[0:4])
+	var packed, unpacked uint64
+	if wide {
+		packed, unpacked = binary.LittleEndian.Uint64(buf[4:12]), binary.LittleEndian.Uint64(buf[12:20])
+	} else {
+		packed, unpacked = uint64(binary.LittleEndian.Uint32(buf[4:8])), uint64(binary.LittleEndian.Uint32(buf[8:12]))
+	}
+	if crc != f.CRC32 || packed != f.CompressedSize64 || unpacked != f.UncompressedSize64 {
+		return offset + size, fmt.Sprintf("data descriptor (CRC-32 %08x, %d packed, %d unpacked) differs from the central directory's (%08x, %d, %d)",
+			crc, packed, unpacked, f.CRC32, f.CompressedSize64, f.UncompressedSize64)
+	}
+
+	return offset + size, ""
 }
 
 // zip64Sizes returns the sizes a local header's zip64 extra field holds in
