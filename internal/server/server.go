@@ -189,9 +189,13 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	// Checks read active deployments from memory. Uploads and deletes go
-	// through the cache and invalidate it; writes by other instances
-	// sharing the database show after at most store.DefaultActiveCacheTTL.
-	s.meta = store.NewCachedMetadata(s.meta, store.DefaultActiveCacheTTL)
+	// through the cache and invalidate it. Writes by other instances
+	// sharing a PostgreSQL database invalidate it when they commit
+	// (FollowChanges), and with other backends show after at most
+	// store.DefaultActiveCacheTTL.
+	cached := store.NewCachedMetadata(s.meta, store.DefaultActiveCacheTTL)
+	cached.FollowChanges()
+	s.meta = cached
 	if err := s.cleanup(); err != nil {
 		s.Close()
 		return nil, err
