@@ -92,7 +92,7 @@ func archiveRejection(err error) error {
 	var limit *bundle.LimitError
 	if errors.As(err, &limit) {
 		return rejectUpload(http.StatusBadRequest, "archive over a limit",
-			fmt.Sprintf("archive rejected: %v: raise --max-entries or --max-uncompressed-size on the server if the archive is genuine", limit))
+			fmt.Sprintf("archive rejected: %v: raise --max-entries, --max-uncompressed-size or --max-compression-ratio on the server if the archive is genuine", limit))
 	}
 	return err
 }

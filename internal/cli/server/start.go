@@ -62,6 +62,7 @@ type StartOptions struct {
 
 	// Abuse limits of the HTTP server.
 	AuthFailuresPerMinute int
+	MaxCompressionRatio   int64
 	ReadHeaderTimeout     time.Duration
 	BodyTimeout           time.Duration
 	Delta                 DeltaOptions
@@ -152,6 +153,7 @@ it: it stops accepting connections and lets running requests finish within
 	fl.StringArrayVar(&opts.TrustedKeys, "trusted-key", nil, "Public key that uploads must be signed with: base64 SubjectPublicKeyInfo as in config.xml, or a key or certificate file (repeatable)")
 	fl.StringVar(&maxUpload, "max-upload-size", "512MiB", "Maximum size of an uploaded archive, with a unit (KB, MB, MiB, GB, …)")
 	fl.IntVar(&opts.MaxEntries, "max-entries", bundle.DefaultMaxEntries, "Maximum number of zip entries in an uploaded archive")
+	fl.Int64Var(&opts.MaxCompressionRatio, "max-compression-ratio", bundle.DefaultMaxRatio, "Maximum ratio of uncompressed to compressed size of one entry larger than 1 MiB in an uploaded archive")
 	fl.StringVar(&maxUncompressed, "max-uncompressed-size", humanize.IBytes(bundle.DefaultMaxUncompressed), "Maximum total uncompressed size of an uploaded archive, with a unit")
 	fl.StringVar(&opts.DownloadBaseURL, "download-base-url", "", "Absolute URL that download links start with, for a CDN or proxy; the runtime name follows it (default: links relative to the runtime root)")
 	fl.StringVar(&opts.LogFormat, "log-format", "", "Log format on standard error: text or json (default: text on a terminal, json otherwise)")
@@ -177,6 +179,9 @@ func (opts *StartOptions) parse(maxUpload, maxUncompressed, logLevel string) err
 	}
 	if opts.MaxEntries <= 0 {
 		return cmdutil.Usagef("--max-entries %d is invalid: use a positive number", opts.MaxEntries)
+	}
+	if opts.MaxCompressionRatio <= 0 {
+		return cmdutil.Usagef("--max-compression-ratio %d is invalid: use a positive number", opts.MaxCompressionRatio)
 	}
 
 	if err := opts.LogLevel.UnmarshalText([]byte(logLevel)); err != nil {
@@ -281,7 +286,7 @@ func startRun(opts *StartOptions) error {
 		Users:           users,
 		TrustedKeys:     keys,
 		MaxUploadSize:   opts.MaxUploadSize,
-		Limits:          bundle.Limits{MaxEntries: opts.MaxEntries, MaxUncompressed: opts.MaxUncompressed},
+		Limits:          bundle.Limits{MaxEntries: opts.MaxEntries, MaxUncompressed: opts.MaxUncompressed, MaxRatio: opts.MaxCompressionRatio},
 		DownloadBaseURL: opts.DownloadBaseURL,
 		ShutdownTimeout: opts.ShutdownTimeout,
 		ProductVersion:  "mfpdev " + opts.Version,

@@ -38,3 +38,24 @@ func TestStartAbuseLimitFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestStartCompressionRatioFlag(t *testing.T) {
+	opts, err := parseStart(t, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opts.MaxCompressionRatio != 200 {
+		t.Errorf("default MaxCompressionRatio = %d, expected 200", opts.MaxCompressionRatio)
+	}
+
+	opts, err = parseStart(t, nil, "--max-compression-ratio", "1000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opts.MaxCompressionRatio != 1000 {
+		t.Errorf("MaxCompressionRatio = %d, expected 1000", opts.MaxCompressionRatio)
+	}
+	if _, err := parseStart(t, nil, "--max-compression-ratio", "0"); err == nil {
+		t.Error("--max-compression-ratio 0 accepted, expected a usage error")
+	}
+}
