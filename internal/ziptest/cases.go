@@ -112,6 +112,8 @@ func Cases(limits bundle.Limits) []Case {
 		descriptor[12]++
 	})})
 
+	cases = append(cases, Case{Name: "hidden entry", Rule: "unexpected bytes between the last entry and the central directory", Make: hiddenEntry})
+
 	if limits.MaxUncompressed <= 64<<20 {
 		cases = append(cases, Case{Name: "total uncompressed size", Rule: "total uncompressed size", Make: editEntries(func(es []Entry) []Entry {
 			chunk := int64(1 << 20)
@@ -281,4 +283,35 @@ func streamedCase(patch func(descriptor []byte)) func([]byte) ([]byte, error) {
 		patch(out[end : end+16])
 		return out, nil
 	}
+}
+
+// hiddenEntry inserts a local header and data of www/hidden.js before the
+// central directory, which does not list it: archive/zip never sees the
+// entry, but streaming unzippers extract it.
+func hiddenEntry(valid []byte) ([]byte, error) {
+	end := len(valid) - 22 - len(BlankComment)
+	if end < 0 || string(valid[end:end+4]) != "PK\x05\x06" {
+		return nil, fmt.Errorf("no end of central directory record %d bytes before the end", 22+len(BlankComment))
+	}
+	directory := binary.LittleEndian.Uint32(valid[end+16 : end+20])
+
+	content := []byte("hidden();\n")
+	name := "www/hidden.js"
+	local := make([]byte, localHeaderSize, localHeaderSize+len(name)+len(content))
+	copy(local, "PK\x03\x04")
+	binary.LittleEndian.PutUint16(local[4:], 20)
+	binary.LittleEndian.PutUint16(local[6:], 0x800)
+	binary.LittleEndian.PutUint32(local[14:], crc32.ChecksumIEEE(content))
+	binary.LittleEndian.PutUint32(local[18:], uint32(len(content)))
+	binary.LittleEndian.PutUint32(local[22:], uint32(len(content)))
+	binary.LittleEndian.PutUint16(local[26:], uint16(len(name)))
+	local = append(append(local, name...), content...)
+
+	out := make([]byte, 0, len(valid)+len(local))
+	out = append(out, valid[:directory]...)
+	out = append(out, local...)
+	out = append(out, valid[directory:]...)
+	newEnd := end + len(local)
+	binary.LittleEndian.PutUint32(out[newEnd+16:], directory+uint32(len(local)))
+	return out, nil
 }
