@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strconv"
 	"sync/atomic"
@@ -257,5 +258,56 @@ func TestCachedHistorySeesInsertAtOnce(t *testing.T) {
 	}
 	if n := counting.history.Load(); n != 3 {
 		t.Errorf("database reads = %d, want 3 (one per insert)", n)
+	}
+}
+
+func TestCachedActiveNeverOlderThanLastInsert(t *testing.T) {
+	cache, _, _, _ := newCacheFixture(t)
+	cache.now = time.Now
+	ctx := context.Background()
+	if err := cache.Insert(ctx, cacheDeployment(1)); err != nil {
+		t.Fatal(err)
+	}
+
+	// Readers record the last checksum whose Insert had returned before
+	// their lookup started; the lookup must not return an older one.
+	var committed atomic.Uint32
+	committed.Store(1)
+	done := make(chan struct{})
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			for i := 0; ; i++ {
+				select {
+				case <-done:
+					errs <- nil
+					return
+				default:
+				}
+				want := committed.Load()
+				d, err := cache.Active(ctx, cacheKey)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if d.Checksum < want {
+					errs <- fmt.Errorf("lookup %d returned checksum %d after the insert of %d returned", i, d.Checksum, want)
+					return
+				}
+			}
+		}()
+	}
+
+	for checksum := uint32(2); checksum <= 30; checksum++ {
+		if err := cache.Insert(ctx, cacheDeployment(checksum)); err != nil {
+			t.Fatal(err)
+		}
+		committed.Store(checksum)
+	}
+	close(done)
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
 	}
 }
