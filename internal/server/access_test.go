@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
@@ -250,5 +251,51 @@ func TestCheckBodyLimited(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusBadRequest && resp.StatusCode != http.StatusRequestEntityTooLarge {
 		t.Errorf("status = %d, expected 400 or 413", resp.StatusCode)
+	}
+}
+
+// TestFailedLoginsBehindProxy checks that failed logins are counted per
+// X-Forwarded-For client only when the peer is a trusted proxy.
+func TestFailedLoginsBehindProxy(t *testing.T) {
+	s, err := server.New(server.Config{
+		DataDir: t.TempDir(), Users: testUsers(t), AuthFailuresPerMinute: 1,
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+
+	viaProxy := func(forwardedFor, password string) int {
+		req := runtimesRequest(t, "admin", password)
+		if forwardedFor != "" {
+			req.Header.Set("X-Forwarded-For", forwardedFor)
+		}
+		return serveFrom(s, "127.0.0.1:5000", req).Code
+	}
+
+	if code := viaProxy("192.0.2.1", "wrong"); code != http.StatusUnauthorized {
+		t.Fatalf("first failure: status = %d, expected 401", code)
+	}
+	if code := viaProxy("192.0.2.1", "admin-password"); code != http.StatusTooManyRequests {
+		t.Errorf("same client through the proxy: status = %d, expected 429", code)
+	}
+	// A client cannot escape its count by prepending an address of its
+	// own: the proxy appends the real one last.
+	if code := viaProxy("198.51.100.7, 192.0.2.1", "admin-password"); code != http.StatusTooManyRequests {
+		t.Errorf("spoofed first hop: status = %d, expected 429", code)
+	}
+	if code := viaProxy("192.0.2.2", "admin-password"); code != http.StatusOK {
+		t.Errorf("other client through the same proxy: status = %d, expected 200", code)
+	}
+
+	// From an untrusted peer the header is ignored.
+	req := runtimesRequest(t, "admin", "wrong")
+	req.Header.Set("X-Forwarded-For", "192.0.2.3")
+	serveFrom(s, "203.0.113.9:5000", req)
+	req = runtimesRequest(t, "admin", "admin-password")
+	req.Header.Set("X-Forwarded-For", "192.0.2.4")
+	if code := serveFrom(s, "203.0.113.9:5000", req).Code; code != http.StatusTooManyRequests {
+		t.Errorf("untrusted peer with another X-Forwarded-For: status = %d, expected 429", code)
 	}
 }

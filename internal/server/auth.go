@@ -169,7 +169,7 @@ func (s *Server) authenticate(r *http.Request) (User, bool) {
 // credentials and 403 when the user's role may not do a.
 func (s *Server) requireRole(a action, txType string, next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		client := clientAddress(r.RemoteAddr)
+		client := s.clientAddress(r)
 		if s.failures != nil {
 			if wait := s.failures.retryAfter(client); wait > 0 {
 				s.tooManyFailures(w, r, txType, wait)
@@ -210,7 +210,7 @@ func (s *Server) tooManyFailures(w http.ResponseWriter, r *http.Request, txType 
 	w.Header().Set("Retry-After", strconv.Itoa(seconds))
 	s.adminError(w, http.StatusTooManyRequests, txType, fmt.Sprintf(
 		"too many failed logins from %s: retry in %d s with valid credentials; the server's --auth-failures-per-minute sets the limit (%d per minute)",
-		clientAddress(r.RemoteAddr), seconds, s.cfg.AuthFailuresPerMinute))
+		s.clientAddress(r), seconds, s.cfg.AuthFailuresPerMinute))
 }
 
 func userFrom(ctx context.Context) User {

@@ -5,7 +5,9 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"math"
-	"net"
+	"net/http"
+	"net/netip"
+	"strings"
 	"sync"
 	"time"
 )
@@ -100,14 +102,51 @@ func (l *failureLimiter) evictRecovered(now time.Time) bool {
 	return evicted
 }
 
-// clientAddress returns the IP address of a request's peer. Forwarding
-// headers are ignored because any client can set them.
-func clientAddress(remoteAddr string) string {
-	host, _, err := net.SplitHostPort(remoteAddr)
-	if err != nil {
-		return remoteAddr
+// clientAddress returns the IP address failed logins are counted under:
+// the request's peer, or, when the peer is one of Config.TrustedProxies,
+// the last X-Forwarded-For address that is not a trusted proxy. Forwarding
+// headers from other peers are ignored because any client can set them.
+func (s *Server) clientAddress(r *http.Request) string {
+	peer := peerAddress(r.RemoteAddr)
+	if !s.trustedProxy(peer) {
+		return peer.String()
 	}
-	return host
+
+	// Proxies append the address they received the request from, so the
+	// client is the rightmost entry that is not one of our proxies.
+	values := r.Header.Values("X-Forwarded-For")
+	for i := len(values) - 1; i >= 0; i-- {
+		hops := strings.Split(values[i], ",")
+		for j := len(hops) - 1; j >= 0; j-- {
+			hop, err := netip.ParseAddr(strings.TrimSpace(hops[j]))
+			if err != nil {
+				return peer.String()
+			}
+			hop = hop.Unmap()
+			if !s.trustedProxy(hop) {
+				return hop.String()
+			}
+		}
+	}
+	return peer.String()
+}
+
+func (s *Server) trustedProxy(addr netip.Addr) bool {
+	for _, prefix := range s.cfg.TrustedProxies {
+		if prefix.Contains(addr) {
+			return true
+		}
+	}
+	return false
+}
+
+// peerAddress returns the IP address of a RemoteAddr ("host:port").
+func peerAddress(remoteAddr string) netip.Addr {
+	addrPort, err := netip.ParseAddrPort(remoteAddr)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return addrPort.Addr().Unmap()
 }
 
 // verifiedCache remembers credentials that bcrypt accepted, for ttl, so

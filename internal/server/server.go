@@ -34,6 +34,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -124,6 +125,11 @@ type Config struct {
 	// Retry-After until it recovers one attempt (default
 	// DefaultAuthFailuresPerMinute; negative: no limit).
 	AuthFailuresPerMinute int
+	// TrustedProxies are the addresses of reverse proxies whose
+	// X-Forwarded-For header names the client that failed logins are
+	// counted under. Without them, every client behind a proxy shares the
+	// proxy's count.
+	TrustedProxies []netip.Prefix
 	// ReadHeaderTimeout bounds reading a request's header
 	// (default DefaultReadHeaderTimeout).
 	ReadHeaderTimeout time.Duration

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -63,6 +64,8 @@ type StartOptions struct {
 	// Abuse limits of the HTTP server.
 	AuthFailuresPerMinute int
 	MaxCompressionRatio   int64
+	TrustedProxies        []netip.Prefix
+	trustedProxyValues    []string // --trusted-proxy as given
 	ReadHeaderTimeout     time.Duration
 	BodyTimeout           time.Duration
 	Delta                 DeltaOptions
@@ -160,6 +163,7 @@ it: it stops accepting connections and lets running requests finish within
 	fl.StringVar(&logLevel, "log-level", "info", "Lowest level logged: debug, info, warn or error")
 	fl.DurationVar(&opts.ShutdownTimeout, "shutdown-timeout", updateserver.DefaultShutdownTimeout, "How long running requests may take to finish after SIGINT or SIGTERM")
 	fl.IntVar(&opts.AuthFailuresPerMinute, "auth-failures-per-minute", updateserver.DefaultAuthFailuresPerMinute, "Failed admin logins one client address may make per minute before it gets 429 responses; 0 disables the limit")
+	fl.StringSliceVar(&opts.trustedProxyValues, "trusted-proxy", nil, "Address or CIDR range of a reverse proxy whose X-Forwarded-For names the client that failed logins are counted under (repeatable)")
 	fl.DurationVar(&opts.ReadHeaderTimeout, "read-header-timeout", updateserver.DefaultReadHeaderTimeout, "Time a client may take to send a request header")
 	fl.DurationVar(&opts.BodyTimeout, "body-timeout", updateserver.DefaultBodyTimeout, "Time a client may take to send each 64 KiB of a request body (a small body whole), or to accept each 64 KiB of a response")
 	opts.Delta.addFlags(fl)
@@ -212,6 +216,13 @@ func (opts *StartOptions) parse(maxUpload, maxUncompressed, logLevel string) err
 	}
 	if opts.ShutdownTimeout <= 0 {
 		return cmdutil.Usagef("--shutdown-timeout %s is invalid: use a positive duration such as 30s", opts.ShutdownTimeout)
+	}
+	for _, value := range opts.trustedProxyValues {
+		prefix, err := parseProxy(value)
+		if err != nil {
+			return cmdutil.Usagef("--trusted-proxy %q is invalid: use an IP address or a CIDR range such as 10.0.0.0/8", value)
+		}
+		opts.TrustedProxies = append(opts.TrustedProxies, prefix)
 	}
 	if opts.AuthFailuresPerMinute < 0 {
 		return cmdutil.Usagef("--auth-failures-per-minute %d is invalid: use a positive number, or 0 for no limit", opts.AuthFailuresPerMinute)
@@ -295,6 +306,7 @@ func startRun(opts *StartOptions) error {
 		AuthFailuresPerMinute: authFailuresPerMinute(opts.AuthFailuresPerMinute),
 		ReadHeaderTimeout:     opts.ReadHeaderTimeout,
 		BodyTimeout:           opts.BodyTimeout,
+		TrustedProxies:        opts.TrustedProxies,
 		DeltaHistory:          opts.Delta.History,
 		DeltaMinSavings:       opts.Delta.MinSavings,
 
@@ -314,6 +326,18 @@ func startRun(opts *StartOptions) error {
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "mfpdev: serving on http://%s (data in %s)\n", ln.Addr(), dataDir)
 	return srv.Serve(opts.Context, ln)
+}
+
+// parseProxy parses a --trusted-proxy value: an address or a CIDR range.
+func parseProxy(value string) (netip.Prefix, error) {
+	if addr, err := netip.ParseAddr(value); err == nil {
+		return netip.PrefixFrom(addr.Unmap(), addr.Unmap().BitLen()), nil
+	}
+	prefix, err := netip.ParsePrefix(value)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return prefix.Masked(), nil
 }
 
 // authFailuresPerMinute maps the flag's 0 (no limit) to the Config's -1.

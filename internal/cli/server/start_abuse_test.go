@@ -1,6 +1,7 @@
 package server
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -57,5 +58,25 @@ func TestStartCompressionRatioFlag(t *testing.T) {
 	}
 	if _, err := parseStart(t, nil, "--max-compression-ratio", "0"); err == nil {
 		t.Error("--max-compression-ratio 0 accepted, expected a usage error")
+	}
+}
+
+func TestStartTrustedProxyFlag(t *testing.T) {
+	opts, err := parseStart(t, nil, "--trusted-proxy", "10.0.0.0/8", "--trusted-proxy", "127.0.0.1,::1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range opts.TrustedProxies {
+		got = append(got, p.String())
+	}
+	if want := "10.0.0.0/8 127.0.0.1/32 ::1/128"; strings.Join(got, " ") != want {
+		t.Errorf("TrustedProxies = %v, expected %s", got, want)
+	}
+
+	for _, value := range []string{"proxy.example.com", "10.0.0.0/33"} {
+		if _, err := parseStart(t, nil, "--trusted-proxy", value); err == nil {
+			t.Errorf("--trusted-proxy %q accepted, expected a usage error", value)
+		}
 	}
 }
