@@ -4,19 +4,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
-
-	"golang.org/x/sys/unix"
 )
-
-// freeSpace returns the bytes an unprivileged process may still write on
-// the file system holding dir.
-func freeSpace(dir string) (uint64, error) {
-	var fs unix.Statfs_t
-	if err := unix.Statfs(dir, &fs); err != nil {
-		return 0, fmt.Errorf("free space of %s: %w", dir, err)
-	}
-	return fs.Bavail * uint64(fs.Bsize), nil
-}
 
 // checkSpace fails with FAILURE_NOT_ENOUGH_SPACE unless dir's file system
 // can hold the rest of the archive (packed bytes not yet downloaded) and

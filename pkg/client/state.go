@@ -7,8 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-
-	"golang.org/x/sys/unix"
 )
 
 // Names inside the state folder.
@@ -83,8 +81,9 @@ func (s *state) path(name string) string { return filepath.Join(s.dir, name) }
 // errLocked reports a lock that another process or Device holds.
 var errLocked = errors.New("another update of the same web resources is running")
 
-// fileLock is a held flock(2) lock. The kernel releases it when the
-// process exits, so a killed update never leaves a stale lock behind.
+// fileLock is a held lock on the state folder's lock file: flock(2) on
+// Unix, LockFileEx on Windows. The kernel releases it when the process
+// exits, so a killed update never leaves a stale lock behind.
 type fileLock struct{ f *os.File }
 
 // tryLock takes the state folder's lock without waiting; it returns
@@ -94,8 +93,8 @@ func (s *state) tryLock() (*fileLock, error) {
 	if err != nil {
 		return nil, fmt.Errorf("device state: %w", err)
 	}
-	err = unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
-	if errors.Is(err, unix.EWOULDBLOCK) {
+	locked, err := lockFile(f)
+	if err == nil && !locked {
 		f.Close()
 		return nil, fmt.Errorf("lock %s: %w", s.path(lockName), errLocked)
 	}
@@ -107,7 +106,7 @@ func (s *state) tryLock() (*fileLock, error) {
 }
 
 func (l *fileLock) unlock() {
-	unix.Flock(int(l.f.Fd()), unix.LOCK_UN)
+	unlockFile(l.f)
 	l.f.Close()
 }
 
@@ -180,7 +179,7 @@ func syncDir(dir string) error {
 		return err
 	}
 	defer f.Close()
-	if err := f.Sync(); err != nil && !errors.Is(err, unix.EINVAL) {
+	if err := f.Sync(); err != nil && !syncUnsupported(err) {
 		return fmt.Errorf("sync %s: %w", dir, err)
 	}
 	return nil
