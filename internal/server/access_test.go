@@ -299,3 +299,22 @@ func TestFailedLoginsBehindProxy(t *testing.T) {
 		t.Errorf("untrusted peer with another X-Forwarded-For: status = %d, expected 429", code)
 	}
 }
+
+// TestFailedLoginsIPv6Network checks that the addresses of one IPv6 /64
+// network share a count, so that a host cannot rotate through its own
+// addresses.
+func TestFailedLoginsIPv6Network(t *testing.T) {
+	s, err := server.New(server.Config{DataDir: t.TempDir(), Users: testUsers(t), AuthFailuresPerMinute: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+
+	serveFrom(s, "[2001:db8:1:2::1]:4000", runtimesRequest(t, "admin", "wrong"))
+	if code := serveFrom(s, "[2001:db8:1:2::99]:4000", runtimesRequest(t, "admin", "admin-password")).Code; code != http.StatusTooManyRequests {
+		t.Errorf("same /64: status = %d, expected 429", code)
+	}
+	if code := serveFrom(s, "[2001:db8:1:3::1]:4000", runtimesRequest(t, "admin", "admin-password")).Code; code != http.StatusOK {
+		t.Errorf("other /64: status = %d, expected 200", code)
+	}
+}

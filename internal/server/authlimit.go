@@ -16,10 +16,11 @@ import (
 // client address may make per minute before it gets 429 responses.
 const DefaultAuthFailuresPerMinute = 10
 
-// maxTrackedClients bounds the memory of the failure limiter. When full,
-// a new address evicts the entries that have recovered completely, and if
-// none has, the new address is not tracked (it may then fail without limit
-// until room frees up, but bcrypt still costs it about 100 ms per try).
+// maxTrackedClients bounds the memory of the failure limiter. When it is
+// full, a new address evicts the entries that have recovered completely.
+// NOTE: if none has recovered, the new address is not tracked and may fail
+// without limit until room frees up, each try still costing a bcrypt
+// comparison.
 const maxTrackedClients = 100_000
 
 // failureLimiter counts failed logins per client address with a token
@@ -102,14 +103,30 @@ func (l *failureLimiter) evictRecovered(now time.Time) bool {
 	return evicted
 }
 
-// clientAddress returns the IP address failed logins are counted under:
-// the request's peer, or, when the peer is one of Config.TrustedProxies,
-// the last X-Forwarded-For address that is not a trusted proxy. Forwarding
+// clientAddress returns the address failed logins are counted under: the
+// request's peer, or, when the peer is one of Config.TrustedProxies, the
+// last X-Forwarded-For address that is not a trusted proxy. Forwarding
 // headers from other peers are ignored because any client can set them.
+// An IPv6 address counts as its /64 network, which one host usually owns
+// whole.
 func (s *Server) clientAddress(r *http.Request) string {
+	return clientKey(s.forwardedClient(r))
+}
+
+func clientKey(addr netip.Addr) string {
+	if addr.Is6() {
+		prefix, err := addr.Prefix(64)
+		if err == nil {
+			return prefix.String()
+		}
+	}
+	return addr.String()
+}
+
+func (s *Server) forwardedClient(r *http.Request) netip.Addr {
 	peer := peerAddress(r.RemoteAddr)
 	if !s.trustedProxy(peer) {
-		return peer.String()
+		return peer
 	}
 
 	// Proxies append the address they received the request from, so the
@@ -120,15 +137,15 @@ func (s *Server) clientAddress(r *http.Request) string {
 		for j := len(hops) - 1; j >= 0; j-- {
 			hop, err := netip.ParseAddr(strings.TrimSpace(hops[j]))
 			if err != nil {
-				return peer.String()
+				return peer
 			}
 			hop = hop.Unmap()
 			if !s.trustedProxy(hop) {
-				return hop.String()
+				return hop
 			}
 		}
 	}
-	return peer.String()
+	return peer
 }
 
 func (s *Server) trustedProxy(addr netip.Addr) bool {

@@ -11,15 +11,12 @@ import (
 // another Config.BodyTimeout.
 const bodyDeadlineStep = 64 << 10
 
-// bodyDeadline sets a read deadline on requests that carry a body, so that
-// a client trickling bytes cannot hold a connection and a goroutine: each
-// 64 KiB must arrive within Config.BodyTimeout. The deadline is lifted
-// once the body is read to its end, because net/http cancels the request
+// bodyDeadline bounds how long a client may stall, so that one trickling
+// or not reading bytes cannot hold a connection and a goroutine: each
+// 64 KiB of a request body must arrive, and each 64 KiB of a response be
+// accepted, within Config.BodyTimeout. The read deadline is lifted once
+// the body is read to its end, because net/http cancels the request
 // context when a read deadline expires during a long response.
-//
-// Responses get the same rule: the client must accept each 64 KiB of a
-// response within Config.BodyTimeout, so that a client that stops reading
-// a download does not hold the connection either.
 func (s *Server) bodyDeadline(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rc := http.NewResponseController(w)

@@ -286,7 +286,7 @@ func streamedCase(patch func(descriptor []byte)) func([]byte) ([]byte, error) {
 }
 
 // hiddenEntry inserts a local header and data of www/hidden.js before the
-// central directory, which does not list it: archive/zip never sees the
+// central directory, which does not list it: archive/zip never reads the
 // entry, but streaming unzippers extract it.
 func hiddenEntry(valid []byte) ([]byte, error) {
 	end := len(valid) - 22 - len(BlankComment)
