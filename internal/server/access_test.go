@@ -318,3 +318,32 @@ func TestFailedLoginsIPv6Network(t *testing.T) {
 		t.Errorf("other /64: status = %d, expected 200", code)
 	}
 }
+
+// TestAdminPathsNeverOpen sends every method to admin paths without
+// credentials: no answer may be a success, so that a route added later
+// without requireRole fails here.
+func TestAdminPathsNeverOpen(t *testing.T) {
+	s, err := server.New(server.Config{DataDir: t.TempDir(), Users: testUsers(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+
+	base := "/mfpadmin/management-apis/2.0"
+	paths := []string{
+		base, base + "/", base + "/runtimes", base + "/runtimes/mfp", base + "/runtimes/mfp/applications",
+		base + "/runtimes/mfp/applications/" + appID, base + "/runtimes/mfp/applications/" + appID + "/" + platform,
+		base + "/runtimes/mfp/applications/" + appID + "/" + platform + "/" + appVersion,
+		base + "/runtimes/mfp/applications/" + appID + "/" + platform + "/" + appVersion + "/web",
+		base + "/runtimes/mfp/applications/" + appID + "/" + platform + "/" + appVersion + "/web/delta",
+	}
+	for _, path := range paths {
+		for _, method := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+			req := httptest.NewRequest(method, path, strings.NewReader("x"))
+			rec := serveFrom(s, "192.0.2.1:4000", req)
+			if rec.Code < 400 {
+				t.Errorf("%s %s without credentials: status %d", method, path, rec.Code)
+			}
+		}
+	}
+}
