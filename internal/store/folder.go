@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/mfpdev/mfpdev/internal/crashtest"
 )
@@ -44,6 +45,10 @@ func (f *Folder) Put(ctx context.Context, key string, r io.Reader) error {
 	}
 	final := f.path(key)
 	if _, err := os.Stat(final); err == nil {
+		now := time.Now()
+		if err := os.Chtimes(final, now, now); err != nil {
+			return fmt.Errorf("store blob %s: refresh modification time: %w", key, err)
+		}
 		return nil
 	}
 

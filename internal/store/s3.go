@@ -163,7 +163,7 @@ func (s *S3) Put(ctx context.Context, key string, r io.Reader) error {
 		return err
 	}
 	if _, err := s.client.StatObject(ctx, s.bucket, s.object(key), minio.StatObjectOptions{}); err == nil {
-		return nil
+		return s.touch(ctx, key)
 	} else if !isS3NotFound(err) {
 		return fmt.Errorf("store blob %s: %w", key, s.ctxErr(ctx, err))
 	}
@@ -194,6 +194,28 @@ func (s *S3) Put(ctx context.Context, key string, r io.Reader) error {
 		minio.CopySrcOptions{Bucket: s.bucket, Object: tmp})
 	if err != nil {
 		return fmt.Errorf("store blob %s: copy to its name: %w", key, s.ctxErr(ctx, err))
+	}
+	return nil
+}
+
+// touch sets the Last-Modified time of the blob to now by copying it to a
+// temporary object and back on the server side. A copy onto itself would
+// do on Amazon S3, but versitygw 1.8 keeps the old time then.
+func (s *S3) touch(ctx context.Context, key string) error {
+	tmp := s.prefix + "tmp/touch-" + rand.Text()
+	defer func() {
+		cleanupCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		s.client.RemoveObject(cleanupCtx, s.bucket, tmp, minio.RemoveObjectOptions{})
+	}()
+
+	for _, step := range [][2]string{{s.object(key), tmp}, {tmp, s.object(key)}} {
+		_, err := s.client.ComposeObject(ctx,
+			minio.CopyDestOptions{Bucket: s.bucket, Object: step[1]},
+			minio.CopySrcOptions{Bucket: s.bucket, Object: step[0]})
+		if err != nil {
+			return fmt.Errorf("store blob %s: refresh modification time: %w", key, s.ctxErr(ctx, err))
+		}
 	}
 	return nil
 }

@@ -114,7 +114,9 @@ type Blobs interface {
 	// Put stores the bytes of r under key, which must be the lowercase hex
 	// SHA-256 of those bytes. Put stores nothing when the content does not
 	// match. The blob becomes visible only once complete and
-	// durable. Storing a key that exists already succeeds without reading r.
+	// durable. Storing a key that exists already succeeds without reading
+	// r, and sets the blob's modification time to now, so that
+	// RemoveUnreferencedOlderThan keeps it until its row is committed.
 	Put(ctx context.Context, key string, r io.Reader) error
 	// Open returns the blob's content for reading and seeking, or
 	// ErrNotFound.
@@ -159,9 +161,9 @@ func RemoveUnreferenced(ctx context.Context, meta Metadata, blobs Blobs) ([]stri
 // now minus minAge, because another instance may have stored such a blob
 // and not yet committed the row that references it.
 //
-// NOTE: a Put of a key that exists already does not refresh the blob's
-// modification time. An old unreferenced blob that another instance
-// uploads again while this runs may still be deleted under its new row.
+// NOTE: an old unreferenced blob that another instance stores again
+// between this function's age check and its delete is still deleted,
+// leaving that instance's new row without its archive.
 func RemoveUnreferencedOlderThan(ctx context.Context, meta Metadata, blobs Blobs, minAge time.Duration, now time.Time) ([]string, error) {
 	if err := blobs.RemoveTemp(ctx); err != nil {
 		return nil, err

@@ -378,6 +378,35 @@ func TestRemoveUnreferencedKeepsRecentBlobs(t *testing.T) {
 	})
 }
 
+func TestFolderPutRefreshesExistingBlob(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	blobs, err := store.OpenFolder(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	content := []byte("stored again by another upload")
+	if err := blobs.Put(ctx, sha(content), bytes.NewReader(content)); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "sha256", sha(content)[:2], sha(content))
+	old := time.Now().Add(-2 * time.Hour)
+	if err := os.Chtimes(path, old, old); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := blobs.Put(ctx, sha(content), errReader{}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.ModTime().After(old.Add(time.Hour)) {
+		t.Errorf("modification time after the second Put = %v, want about now", st.ModTime())
+	}
+}
+
 func TestFolderRemovesTempFiles(t *testing.T) {
 	dir := t.TempDir()
 	blobs, err := store.OpenFolder(dir)
