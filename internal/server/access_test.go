@@ -320,7 +320,7 @@ func TestFailedLoginsIPv6Network(t *testing.T) {
 }
 
 // TestAdminPathsNeverOpen sends every method to admin paths without
-// credentials: no answer may be a success, so that a route added later
+// credentials: no answer may be a 2xx success, so that a route added later
 // without requireRole fails here.
 func TestAdminPathsNeverOpen(t *testing.T) {
 	s, err := server.New(server.Config{DataDir: t.TempDir(), Users: testUsers(t)})
@@ -341,7 +341,8 @@ func TestAdminPathsNeverOpen(t *testing.T) {
 		for _, method := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
 			req := httptest.NewRequest(method, path, strings.NewReader("x"))
 			rec := serveFrom(s, "192.0.2.1:4000", req)
-			if rec.Code < 400 {
+			// ServeMux redirects the path without its trailing '/' (307).
+			if rec.Code < 300 {
 				t.Errorf("%s %s without credentials: status %d", method, path, rec.Code)
 			}
 		}
