@@ -111,6 +111,7 @@ func FindCollisions(paths []string) []Problem {
 	fold := cases.Fold()
 	first := make(map[string]string) // key -> first spelling seen
 	reported := make(map[[2]string]bool)
+	checked := make(map[string]bool) // folder prefixes recur for every file below them
 	var problems []Problem
 
 	for _, p := range paths {
@@ -122,7 +123,11 @@ func FindCollisions(paths []string) []Problem {
 				end = end + 1 + next
 			}
 			prefix := p[:end]
-			key := norm.NFC.String(fold.String(norm.NFC.String(prefix)))
+			if checked[prefix] {
+				continue
+			}
+			checked[prefix] = true
+			key := collisionKey(fold, prefix)
 
 			seen, ok := first[key]
 			if !ok {
@@ -143,4 +148,21 @@ func FindCollisions(paths []string) []Problem {
 
 	sort.SliceStable(problems, func(i, j int) bool { return Less(problems[i].Paths[0], problems[j].Paths[0]) })
 	return problems
+}
+
+// collisionKey returns the name two paths share when a case-insensitive,
+// normalizing file system would store them as one. For ASCII, case folding
+// is lowercasing, which avoids the allocations of the Unicode transforms.
+func collisionKey(fold cases.Caser, path string) string {
+	ascii := true
+	for i := 0; i < len(path); i++ {
+		if path[i] >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return strings.ToLower(path)
+	}
+	return norm.NFC.String(fold.String(norm.NFC.String(path)))
 }
