@@ -12,8 +12,9 @@
 # fresh folder, and registers an EXIT trap that stops them and removes the
 # folder. Call ci_services_stop yourself if you set your own EXIT trap.
 #
-# Environment: MFPDEV_PG_PORT (default 55432), MFPDEV_S3_PORT (default
-# 57070).
+# Environment: MFPDEV_PG_PORT (default 25432), MFPDEV_S3_PORT (default
+# 27070). Both defaults lie below Linux's ephemeral port range, so no
+# outgoing connection holds them by chance.
 
 ci_services_versitygw_version=v1.8.0
 
@@ -55,8 +56,12 @@ ci_services_start_postgres() {
 	chown postgres: "$ci_services_dir" "$pgdata"
 
 	runuser -u postgres -- "$bin/initdb" -D "$pgdata" -A trust -U postgres -E UTF8 >/dev/null
-	runuser -u postgres -- "$bin/pg_ctl" -D "$pgdata" -l "$pgdata/server.log" -w \
-		-o "-c listen_addresses=127.0.0.1 -p $ci_services_pg_port -k $pgdata -c fsync=off" start >/dev/null
+	if ! runuser -u postgres -- "$bin/pg_ctl" -D "$pgdata" -l "$pgdata/server.log" -w \
+		-o "-c listen_addresses=127.0.0.1 -p $ci_services_pg_port -k $pgdata -c fsync=off" start >/dev/null; then
+		ci_services_log "PostgreSQL did not start; its log:"
+		cat "$pgdata/server.log" >&2
+		return 1
+	fi
 
 	runuser -u postgres -- "$bin/psql" -h 127.0.0.1 -p "$ci_services_pg_port" -U postgres -q -v ON_ERROR_STOP=1 \
 		-c "CREATE USER mfpdev PASSWORD 'mfpdev' CREATEDB" \
@@ -100,8 +105,8 @@ ci_services_stop() {
 	fi
 }
 
-ci_services_pg_port="${MFPDEV_PG_PORT:-55432}"
-ci_services_s3_port="${MFPDEV_S3_PORT:-57070}"
+ci_services_pg_port="${MFPDEV_PG_PORT:-25432}"
+ci_services_s3_port="${MFPDEV_S3_PORT:-27070}"
 ci_services_dir="$(mktemp -d /tmp/mfpdev-services.XXXXXX)"
 trap ci_services_stop EXIT
 
