@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bytes"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -346,5 +347,29 @@ func TestAdminPathsNeverOpen(t *testing.T) {
 				t.Errorf("%s %s without credentials: status %d", method, path, rec.Code)
 			}
 		}
+	}
+}
+
+// TestFailedLoginsLoggedOnce checks that a client over the limit is
+// logged once at warning level, not once per rejected request.
+func TestFailedLoginsLoggedOnce(t *testing.T) {
+	logs := &lockedBuffer{}
+	s, err := server.New(server.Config{
+		DataDir: t.TempDir(), Users: testUsers(t), AuthFailuresPerMinute: 2,
+		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+
+	for range 20 {
+		serveFrom(s, "192.0.2.1:4000", runtimesRequest(t, "admin", "wrong"))
+	}
+	if n := strings.Count(logs.String(), "too many failed admin logins"); n != 1 {
+		t.Errorf("%d warnings about the limit, expected 1:\n%s", n, logs)
+	}
+	if n := strings.Count(logs.String(), "\n"); n > 3 {
+		t.Errorf("%d warning lines for 20 requests, expected at most 3 (two failures, one limit):\n%s", n, logs)
 	}
 }

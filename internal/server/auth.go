@@ -180,8 +180,9 @@ func (s *Server) requireRole(a action, txType string, next http.HandlerFunc) htt
 		u, ok := s.authenticate(r)
 		if !ok {
 			name, _, given := r.BasicAuth()
-			if given && s.failures != nil {
-				s.failures.fail(client)
+			if given && s.failures != nil && s.failures.fail(client) {
+				s.log.Warn("too many failed admin logins: further attempts get 429 until the client recovers",
+					"client", client, "limitPerMinute", s.cfg.AuthFailuresPerMinute, "remote", r.RemoteAddr)
 			}
 			reason := "credentials missing"
 			if given {
@@ -205,7 +206,9 @@ func (s *Server) requireRole(a action, txType string, next http.HandlerFunc) htt
 // failed logins.
 func (s *Server) tooManyFailures(w http.ResponseWriter, r *http.Request, txType string, wait time.Duration) {
 	seconds := int(math.Ceil(wait.Seconds()))
-	s.log.Warn("admin request rejected", "method", r.Method, "path", r.URL.Path,
+	// Logged at debug level: the Warn when the client went over the limit
+	// is enough, and a client hammering the server must not flood the log.
+	s.log.Debug("admin request rejected", "method", r.Method, "path", r.URL.Path,
 		"reason", "too many failed logins", "retryAfterSeconds", seconds, "remote", r.RemoteAddr)
 	w.Header().Set("Retry-After", strconv.Itoa(seconds))
 	s.adminError(w, http.StatusTooManyRequests, txType, fmt.Sprintf(

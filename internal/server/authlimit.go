@@ -72,8 +72,9 @@ func (l *failureLimiter) retryAfter(client string) time.Duration {
 	return time.Duration(missing / float64(l.perMinute) * float64(time.Minute))
 }
 
-// fail takes one token from client.
-func (l *failureLimiter) fail(client string) {
+// fail takes one token from client and reports whether that used the
+// last one, so the caller logs once when a client goes over the limit.
+func (l *failureLimiter) fail(client string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 
@@ -81,13 +82,14 @@ func (l *failureLimiter) fail(client string) {
 	b := l.clients[client]
 	if b == nil {
 		if len(l.clients) >= maxTrackedClients && !l.evictRecovered(now) {
-			return
+			return false
 		}
 		b = &bucket{tokens: float64(l.perMinute), updated: now}
 		l.clients[client] = b
 	}
-	l.refill(b, now)
+	before := l.refill(b, now)
 	b.tokens = math.Max(0, b.tokens-1)
+	return before >= 1 && b.tokens < 1
 }
 
 // evictRecovered deletes the clients whose bucket is full again and
