@@ -123,16 +123,7 @@ func (s *Server) check(w http.ResponseWriter, r *http.Request) {
 			"deviceChecksum", req.Checksum, "devicePluginVersion", req.PluginVersion,
 			"integrityFailure", req.IntegrityFailure)...)
 	}
-	writeCheckResponse(w, resp)
-}
-
-// writeCheckResponse writes resp as compact JSON in one Write: the
-// response every device fetches at every app start.
-func writeCheckResponse(w http.ResponseWriter, resp protocol.CheckResponse) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	json.NewEncoder(w).Encode(resp)
+	s.writeCheckResponse(w, resp)
 }
 
 // decide applies the update rules in order: a deployment for exactly this
@@ -192,11 +183,13 @@ func (s *Server) decide(r *http.Request, runtime string, req protocol.CheckReque
 // downloadLink returns the link of d's full archive, relative to the
 // runtime root, or absolute below Config.DownloadBaseURL.
 func (s *Server) downloadLink(d store.Deployment) string {
-	link := protocol.DownloadLink(d.AppID, d.Platform, d.AppVersion, d.Checksum, protocol.TypeFull, 0)
-	if s.cfg.DownloadBaseURL == "" {
-		return link
-	}
-	return s.cfg.DownloadBaseURL + "/" + d.Runtime + "/" + link
+	return s.responses.link(d, func() string {
+		link := protocol.DownloadLink(d.AppID, d.Platform, d.AppVersion, d.Checksum, protocol.TypeFull, 0)
+		if s.cfg.DownloadBaseURL == "" {
+			return link
+		}
+		return s.cfg.DownloadBaseURL + "/" + d.Runtime + "/" + link
+	})
 }
 
 // rejectCheck responds to an invalid check request with a JSON

@@ -163,6 +163,8 @@ type Server struct {
 	deltas    *deltaCache
 	failures  *failureLimiter // nil: no limit
 	verified  *verifiedCache
+	// responses caches encoded check responses and download links.
+	responses checkResponses
 }
 
 // New opens the store, removes what interrupted uploads left behind, and
