@@ -9,6 +9,10 @@
 #     with a static file holding the server's response bytes
 #     (error_page 405 =200 turns its "POST on a static file" refusal into
 #     a 200 with the file);
+#   - paced checks: the same, but each connection waits BENCH_PACE_MS
+#     (default 2) milliseconds after each response (wrk's delay() hook),
+#     so the servers run below saturation and the latency shows the
+#     server rather than the queue of a saturated one;
 #   - downloads: wrk GETs the 100 MiB archive from the download link the
 #     check returns, and from nginx (sendfile on);
 #   - single-stream downloads: curl to /dev/null, BENCH_CURL_RUNS times each.
@@ -44,6 +48,7 @@ duration="${BENCH_DURATION:-10s}"
 curl_runs="${BENCH_CURL_RUNS:-5}"
 archive_mib="${BENCH_ARCHIVE_MIB:-100}"
 niceness="${BENCH_NICE:-0}"
+pace_ms="${BENCH_PACE_MS:-2}"
 
 ensure_tools() {
 	local missing=()
@@ -120,7 +125,8 @@ checksum="$(printf '%s' "$upload" | tr -d ' \n' | sed -n 's/.*"deployment":{[^}]
 check_body() {
 	printf '{"appId":"com.example.sample","platform":"android","appVersion":"1.0.0","checksum":%s,"pluginVersion":"8.0.2024082705"}' "$1"
 }
-# wrk_script CHECKSUM writes a wrk Lua script that POSTs that check.
+# wrk_script CHECKSUM [PACE_MS] writes a wrk Lua script that POSTs that
+# check, waiting PACE_MS milliseconds after each response when given.
 wrk_script() {
 	local body
 	body="$(check_body "$1" | sed 's/"/\\"/g')"
@@ -129,9 +135,14 @@ wrk.method = "POST"
 wrk.body = "$body"
 wrk.headers["Content-Type"] = "application/json"
 EOF
+	if [[ -n "${2:-}" ]]; then
+		printf 'function delay() return %s end\n' "$2"
+	fi
 }
 wrk_script "$checksum" >"$work/check-up-to-date.lua"
 wrk_script 0 >"$work/check-offer.lua"
+wrk_script "$checksum" "$pace_ms" >"$work/check-up-to-date-paced.lua"
+wrk_script 0 "$pace_ms" >"$work/check-offer-paced.lua"
 
 curl -sS -X POST -H 'Content-Type: application/json' --data "$(check_body "$checksum")" \
 	"$base/mfp/api/directupdate/check" >"$work/up-to-date.json"
@@ -238,6 +249,12 @@ nginx_check="$(run_wrk nginx-check-up-to-date "$nginx_pids" -c"$check_conns" -s 
 mfp_offer="$(run_wrk mfpdev-check-offer "$mfp_pids" -c"$check_conns" -s "$work/check-offer.lua" "$base/mfp/api/directupdate/check")"
 nginx_offer="$(run_wrk nginx-check-offer "$nginx_pids" -c"$check_conns" -s "$work/check-offer.lua" "$nginx_url/offer.json")"
 
+log "bench-server: paced checks, $duration each"
+mfp_check_paced="$(run_wrk mfpdev-check-up-to-date-paced "$mfp_pids" -c"$check_conns" -s "$work/check-up-to-date-paced.lua" "$base/mfp/api/directupdate/check")"
+nginx_check_paced="$(run_wrk nginx-check-up-to-date-paced "$nginx_pids" -c"$check_conns" -s "$work/check-up-to-date-paced.lua" "$nginx_url/up-to-date.json")"
+mfp_offer_paced="$(run_wrk mfpdev-check-offer-paced "$mfp_pids" -c"$check_conns" -s "$work/check-offer-paced.lua" "$base/mfp/api/directupdate/check")"
+nginx_offer_paced="$(run_wrk nginx-check-offer-paced "$nginx_pids" -c"$check_conns" -s "$work/check-offer-paced.lua" "$nginx_url/offer.json")"
+
 log "bench-server: downloads, $duration each"
 mfp_download="$(run_wrk mfpdev-download "$mfp_pids" -c"$download_conns" "$download_url")"
 nginx_download="$(run_wrk nginx-download "$nginx_pids" -c"$download_conns" "$nginx_url/archive.zip")"
@@ -265,6 +282,10 @@ row() { # row LABEL "rps|p99|transfer|errors|cpu|load"
 	row "nginx, same response bytes" "$nginx_check"
 	row "mfpdev check, update offered" "$mfp_offer"
 	row "nginx, same response bytes" "$nginx_offer"
+	row "mfpdev check, up to date, paced ${pace_ms} ms" "$mfp_check_paced"
+	row "nginx, same response bytes, paced ${pace_ms} ms" "$nginx_check_paced"
+	row "mfpdev check, update offered, paced ${pace_ms} ms" "$mfp_offer_paced"
+	row "nginx, same response bytes, paced ${pace_ms} ms" "$nginx_offer_paced"
 	row "mfpdev download" "$mfp_download"
 	row "nginx download" "$nginx_download"
 	echo
