@@ -42,6 +42,32 @@ CREATE INDEX deployments_by_app ON deployments (runtime, app_id, platform, app_v
 CREATE UNIQUE INDEX deployments_one_active ON deployments (runtime, app_id, platform, app_version) WHERE active;
 CREATE INDEX deployments_by_sha256 ON deployments (sha256);
 `,
+	2: `
+CREATE TABLE delta_builds (
+	id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	runtime         TEXT COLLATE "C" NOT NULL,
+	app_id          TEXT COLLATE "C" NOT NULL,
+	platform        TEXT COLLATE "C" NOT NULL,
+	app_version     TEXT COLLATE "C" NOT NULL,
+	base_sha256     TEXT        NOT NULL,
+	target_sha256   TEXT        NOT NULL,
+	key_id          TEXT        NOT NULL,
+	format          TEXT        NOT NULL,
+	base_checksum   BIGINT      NOT NULL CHECK (base_checksum BETWEEN 0 AND 4294967295),
+	target_checksum BIGINT      NOT NULL CHECK (target_checksum BETWEEN 0 AND 4294967295),
+	state           TEXT        NOT NULL CHECK (state IN ('built', 'skipped', 'failed')),
+	sha256          TEXT        NOT NULL,
+	packed_size     BIGINT      NOT NULL,
+	unpacked_size   BIGINT      NOT NULL,
+	min_savings     INTEGER     NOT NULL,
+	reason          TEXT        NOT NULL,
+	created_at      TIMESTAMPTZ NOT NULL,
+	updated_at      TIMESTAMPTZ NOT NULL
+);
+CREATE UNIQUE INDEX delta_builds_by_key ON delta_builds
+	(runtime, app_id, platform, app_version, base_sha256, target_sha256, key_id, format);
+CREATE INDEX delta_builds_by_sha256 ON delta_builds (sha256);
+`,
 }
 
 // Advisory lock keys. migrationLockKey serializes the schema migrations of
@@ -317,9 +343,11 @@ func (p *Postgres) Apps(ctx context.Context, runtime string) ([]App, error) {
 	return apps, nil
 }
 
-// BlobKeys returns the distinct sha256 values of all rows.
+// BlobKeys returns the distinct sha256 values of all deployments and
+// built deltas.
 func (p *Postgres) BlobKeys(ctx context.Context) (map[string]bool, error) {
-	rows, err := p.pool.Query(ctx, `SELECT DISTINCT sha256 FROM deployments`)
+	rows, err := p.pool.Query(ctx, `SELECT sha256 FROM deployments
+		UNION SELECT sha256 FROM delta_builds WHERE state = 'built'`)
 	if err != nil {
 		return nil, fmt.Errorf("list referenced blobs: %w", err)
 	}
@@ -356,6 +384,82 @@ func scanPostgresDeployment(row pgx.CollectableRow) (Deployment, error) {
 	d.Checksum = uint32(checksum)
 	d.DeployedAt = d.DeployedAt.UTC()
 	return d, nil
+}
+
+// numberPlaceholders turns the "?" placeholders of q into PostgreSQL's
+// $1, $2 and so on. The statements it is used on hold no other "?".
+func numberPlaceholders(q string) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range q {
+		if r == '?' {
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+var (
+	pgDeltaBuildSelect = numberPlaceholders(`SELECT ` + deltaBuildColumns + ` FROM delta_builds WHERE ` + deltaKeyCondition)
+	pgDeltaBuildUpsert = numberPlaceholders(deltaBuildUpsert)
+	pgDeltaBuildDelete = numberPlaceholders(`DELETE FROM delta_builds WHERE ` + deltaKeyCondition)
+)
+
+// DeltaBuild returns the delta index entry of k.
+func (p *Postgres) DeltaBuild(ctx context.Context, k DeltaKey) (DeltaBuild, error) {
+	var b DeltaBuild
+	var base, target int64
+	err := p.pool.QueryRow(ctx, pgDeltaBuildSelect, deltaKeyArgs(k)...).Scan(&b.Runtime, &b.AppID, &b.Platform, &b.AppVersion,
+		&b.BaseSHA256, &b.TargetSHA256, &b.KeyID, &b.Format, &base, &target, &b.State, &b.SHA256,
+		&b.PackedSize, &b.UnpackedSize, &b.MinSavings, &b.Reason, &b.CreatedAt, &b.UpdatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = ErrNotFound
+	}
+	if err != nil {
+		return DeltaBuild{}, fmt.Errorf("find delta %s: %w", k, err)
+	}
+	b.BaseChecksum, b.TargetChecksum = uint32(base), uint32(target)
+	b.CreatedAt, b.UpdatedAt = b.CreatedAt.UTC(), b.UpdatedAt.UTC()
+	return b, nil
+}
+
+// PutDeltaBuild inserts or replaces the delta index entry of b.DeltaKey.
+// Two instances storing the same key at once both succeed: the unique
+// index turns the second insert into an update.
+func (p *Postgres) PutDeltaBuild(ctx context.Context, b *DeltaBuild) error {
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	args := append(deltaKeyArgs(b.DeltaKey), int64(b.BaseChecksum), int64(b.TargetChecksum), string(b.State), b.SHA256,
+		b.PackedSize, b.UnpackedSize, b.MinSavings, b.Reason, now, now)
+	if _, err := p.pool.Exec(ctx, pgDeltaBuildUpsert, args...); err != nil {
+		return fmt.Errorf("store delta %s: %w", b.DeltaKey, err)
+	}
+	stored, err := p.DeltaBuild(ctx, b.DeltaKey)
+	if err != nil {
+		return err
+	}
+	b.CreatedAt, b.UpdatedAt = stored.CreatedAt, stored.UpdatedAt
+	return nil
+}
+
+// DeleteDeltaBuild removes the delta index entry of k.
+func (p *Postgres) DeleteDeltaBuild(ctx context.Context, k DeltaKey) error {
+	if _, err := p.pool.Exec(ctx, pgDeltaBuildDelete, deltaKeyArgs(k)...); err != nil {
+		return fmt.Errorf("delete delta %s: %w", k, err)
+	}
+	return nil
+}
+
+// RemoveOrphanDeltaBuilds removes the delta index entries of deleted
+// deployments.
+func (p *Postgres) RemoveOrphanDeltaBuilds(ctx context.Context) (int64, error) {
+	tag, err := p.pool.Exec(ctx, deltaOrphanDelete)
+	if err != nil {
+		return 0, fmt.Errorf("remove deltas of deleted deployments: %w", err)
+	}
+	return tag.RowsAffected(), nil
 }
 
 // IsPostgresURL reports whether s names a PostgreSQL database.

@@ -40,6 +40,32 @@ CREATE INDEX deployments_by_app ON deployments (runtime, app_id, platform, app_v
 CREATE UNIQUE INDEX deployments_one_active ON deployments (runtime, app_id, platform, app_version) WHERE active = 1;
 CREATE INDEX deployments_by_sha256 ON deployments (sha256);
 `,
+	2: `
+CREATE TABLE delta_builds (
+	id              INTEGER PRIMARY KEY AUTOINCREMENT,
+	runtime         TEXT    NOT NULL,
+	app_id          TEXT    NOT NULL,
+	platform        TEXT    NOT NULL,
+	app_version     TEXT    NOT NULL,
+	base_sha256     TEXT    NOT NULL,
+	target_sha256   TEXT    NOT NULL,
+	key_id          TEXT    NOT NULL,
+	format          TEXT    NOT NULL,
+	base_checksum   INTEGER NOT NULL,
+	target_checksum INTEGER NOT NULL,
+	state           TEXT    NOT NULL CHECK (state IN ('built', 'skipped', 'failed')),
+	sha256          TEXT    NOT NULL,
+	packed_size     INTEGER NOT NULL,
+	unpacked_size   INTEGER NOT NULL,
+	min_savings     INTEGER NOT NULL,
+	reason          TEXT    NOT NULL,
+	created_at      TEXT    NOT NULL,
+	updated_at      TEXT    NOT NULL
+);
+CREATE UNIQUE INDEX delta_builds_by_key ON delta_builds
+	(runtime, app_id, platform, app_version, base_sha256, target_sha256, key_id, format);
+CREATE INDEX delta_builds_by_sha256 ON delta_builds (sha256);
+`,
 }
 
 // SQLite is a Metadata backend in one SQLite database file, opened in WAL
@@ -253,9 +279,11 @@ func (s *SQLite) Apps(ctx context.Context, runtime string) ([]App, error) {
 	return apps, nil
 }
 
-// BlobKeys returns the distinct sha256 values of all rows.
+// BlobKeys returns the distinct sha256 values of all deployments and
+// built deltas.
 func (s *SQLite) BlobKeys(ctx context.Context) (map[string]bool, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT sha256 FROM deployments`)
+	rows, err := s.db.QueryContext(ctx, `SELECT sha256 FROM deployments
+		UNION SELECT sha256 FROM delta_builds WHERE state = 'built'`)
 	if err != nil {
 		return nil, fmt.Errorf("list referenced blobs: %w", err)
 	}
@@ -296,4 +324,95 @@ func scanDeployment(row rowScanner) (Deployment, error) {
 		return Deployment{}, fmt.Errorf("deployment %d: invalid deployed_at %q: %w", d.ID, deployedAt, err)
 	}
 	return d, nil
+}
+
+const deltaKeyCondition = keyCondition + ` AND base_sha256 = ? AND target_sha256 = ? AND key_id = ? AND format = ?`
+
+func deltaKeyArgs(k DeltaKey) []any {
+	return append(keyArgs(k.AppKey), k.BaseSHA256, k.TargetSHA256, k.KeyID, k.Format)
+}
+
+const deltaBuildColumns = `runtime, app_id, platform, app_version, base_sha256, target_sha256, key_id, format,
+	base_checksum, target_checksum, state, sha256, packed_size, unpacked_size, min_savings, reason, created_at, updated_at`
+
+// deltaBuildUpsert is the statement of PutDeltaBuild in both backends,
+// which differ only in their placeholders.
+const deltaBuildUpsert = `INSERT INTO delta_builds (` + deltaBuildColumns + `)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (runtime, app_id, platform, app_version, base_sha256, target_sha256, key_id, format) DO UPDATE SET
+		base_checksum = excluded.base_checksum, target_checksum = excluded.target_checksum,
+		state = excluded.state, sha256 = excluded.sha256, packed_size = excluded.packed_size,
+		unpacked_size = excluded.unpacked_size, min_savings = excluded.min_savings,
+		reason = excluded.reason, updated_at = excluded.updated_at
+	WHERE delta_builds.state <> 'built' OR excluded.state <> 'failed'`
+
+// deltaOrphanDelete is the statement of RemoveOrphanDeltaBuilds in both
+// backends.
+const deltaOrphanDelete = `DELETE FROM delta_builds WHERE
+	NOT EXISTS (SELECT 1 FROM deployments d WHERE d.sha256 = delta_builds.base_sha256 AND d.runtime = delta_builds.runtime
+		AND d.app_id = delta_builds.app_id AND d.platform = delta_builds.platform AND d.app_version = delta_builds.app_version)
+	OR NOT EXISTS (SELECT 1 FROM deployments d WHERE d.sha256 = delta_builds.target_sha256 AND d.runtime = delta_builds.runtime
+		AND d.app_id = delta_builds.app_id AND d.platform = delta_builds.platform AND d.app_version = delta_builds.app_version)`
+
+// DeltaBuild returns the delta index entry of k.
+func (s *SQLite) DeltaBuild(ctx context.Context, k DeltaKey) (DeltaBuild, error) {
+	row := s.db.QueryRowContext(ctx, `SELECT `+deltaBuildColumns+` FROM delta_builds WHERE `+deltaKeyCondition, deltaKeyArgs(k)...)
+	var b DeltaBuild
+	var base, target int64
+	var createdAt, updatedAt string
+	err := row.Scan(&b.Runtime, &b.AppID, &b.Platform, &b.AppVersion, &b.BaseSHA256, &b.TargetSHA256, &b.KeyID, &b.Format,
+		&base, &target, &b.State, &b.SHA256, &b.PackedSize, &b.UnpackedSize, &b.MinSavings, &b.Reason, &createdAt, &updatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = ErrNotFound
+	}
+	if err == nil {
+		b.BaseChecksum, b.TargetChecksum = uint32(base), uint32(target)
+		b.CreatedAt, err = time.Parse(time.RFC3339Nano, createdAt)
+	}
+	if err == nil {
+		b.UpdatedAt, err = time.Parse(time.RFC3339Nano, updatedAt)
+	}
+	if err != nil {
+		return DeltaBuild{}, fmt.Errorf("find delta %s: %w", k, err)
+	}
+	return b, nil
+}
+
+// PutDeltaBuild inserts or replaces the delta index entry of b.DeltaKey.
+func (s *SQLite) PutDeltaBuild(ctx context.Context, b *DeltaBuild) error {
+	now := time.Now().UTC()
+	stamp := now.Format(time.RFC3339Nano)
+	args := append(deltaKeyArgs(b.DeltaKey), int64(b.BaseChecksum), int64(b.TargetChecksum), string(b.State), b.SHA256,
+		b.PackedSize, b.UnpackedSize, b.MinSavings, b.Reason, stamp, stamp)
+	if _, err := s.db.ExecContext(ctx, deltaBuildUpsert, args...); err != nil {
+		return fmt.Errorf("store delta %s: %w", b.DeltaKey, err)
+	}
+	stored, err := s.DeltaBuild(ctx, b.DeltaKey)
+	if err != nil {
+		return err
+	}
+	b.CreatedAt, b.UpdatedAt = stored.CreatedAt, stored.UpdatedAt
+	return nil
+}
+
+// DeleteDeltaBuild removes the delta index entry of k.
+func (s *SQLite) DeleteDeltaBuild(ctx context.Context, k DeltaKey) error {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM delta_builds WHERE `+deltaKeyCondition, deltaKeyArgs(k)...); err != nil {
+		return fmt.Errorf("delete delta %s: %w", k, err)
+	}
+	return nil
+}
+
+// RemoveOrphanDeltaBuilds removes the delta index entries of deleted
+// deployments.
+func (s *SQLite) RemoveOrphanDeltaBuilds(ctx context.Context) (int64, error) {
+	res, err := s.db.ExecContext(ctx, deltaOrphanDelete)
+	if err != nil {
+		return 0, fmt.Errorf("remove deltas of deleted deployments: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("remove deltas of deleted deployments: %w", err)
+	}
+	return n, nil
 }

@@ -98,8 +98,24 @@ type Metadata interface {
 	// Apps lists the apps with an active deployment in runtime, sorted by
 	// app id and platform.
 	Apps(ctx context.Context, runtime string) ([]App, error)
-	// BlobKeys returns the set of blob keys any deployment references.
+	// BlobKeys returns the set of blob keys any deployment or built
+	// delta references.
 	BlobKeys(ctx context.Context) (map[string]bool, error)
+	// DeltaBuild returns the delta index entry of k, or ErrNotFound.
+	DeltaBuild(ctx context.Context, k DeltaKey) (DeltaBuild, error)
+	// PutDeltaBuild stores b as the index entry of b.DeltaKey, replacing
+	// the entry there, except that a failed build never replaces a built
+	// one: instances building the same delta at once both succeed. It
+	// sets b.CreatedAt and b.UpdatedAt.
+	PutDeltaBuild(ctx context.Context, b *DeltaBuild) error
+	// DeleteDeltaBuild removes the index entry of k, so that the delta is
+	// built again. Deleting a missing entry is not an error.
+	DeleteDeltaBuild(ctx context.Context, k DeltaKey) error
+	// RemoveOrphanDeltaBuilds removes the index entries whose base or
+	// target archive no deployment of their app version references any
+	// more, and returns how many it removed. Their blobs are left for
+	// RemoveUnreferenced.
+	RemoveOrphanDeltaBuilds(ctx context.Context) (int64, error)
 	Close() error
 }
 
@@ -149,8 +165,9 @@ type Presigner interface {
 	PresignGet(ctx context.Context, key string, expiry time.Duration, contentType, filename string) (*url.URL, error)
 }
 
-// RemoveUnreferenced deletes temporary files and every blob no deployment
-// references, and returns the keys it deleted. Run it at start, before
+// RemoveUnreferenced deletes temporary files, the delta index entries of
+// deleted deployments and every blob no deployment or delta index entry
+// references, and returns the blob keys it deleted. Run it at start, before
 // serving uploads, because a Put in flight has no row yet.
 func RemoveUnreferenced(ctx context.Context, meta Metadata, blobs Blobs) ([]string, error) {
 	return RemoveUnreferencedOlderThan(ctx, meta, blobs, 0, time.Now())
@@ -166,6 +183,9 @@ func RemoveUnreferenced(ctx context.Context, meta Metadata, blobs Blobs) ([]stri
 // leaving that instance's new row without its archive.
 func RemoveUnreferencedOlderThan(ctx context.Context, meta Metadata, blobs Blobs, minAge time.Duration, now time.Time) ([]string, error) {
 	if err := blobs.RemoveTemp(ctx); err != nil {
+		return nil, err
+	}
+	if _, err := meta.RemoveOrphanDeltaBuilds(ctx); err != nil {
 		return nil, err
 	}
 
