@@ -229,7 +229,11 @@ func TestLoadDevicesDuringPushes(t *testing.T) {
 	defer cancel()
 	var counts loadCounts
 	var firstErrors sync.Map
+	// Closing pushing tells the devices that the last push is done. The
+	// deferred call also releases them when an upload fails the test.
 	pushing := make(chan struct{})
+	stopPushing := sync.OnceFunc(func() { close(pushing) })
+	defer stopPushing()
 	var wg sync.WaitGroup
 	for i, d := range devices {
 		wg.Add(1)
@@ -244,7 +248,7 @@ func TestLoadDevicesDuringPushes(t *testing.T) {
 		upload(t, ts, a, appID, platform, appVersion)
 		deployed[a.Checksum] = true
 	}
-	close(pushing)
+	stopPushing()
 	wg.Wait()
 	elapsed := time.Since(start)
 
@@ -319,6 +323,8 @@ func runLoadDevice(ctx context.Context, d *client.Device, i int, pushing <-chan 
 		case <-pushing:
 			update()
 			return
+		case <-ctx.Done():
+			return
 		case <-time.After(time.Duration(20+rng.IntN(80)) * time.Millisecond):
 		}
 
@@ -328,6 +334,9 @@ func runLoadDevice(ctx context.Context, d *client.Device, i int, pushing <-chan 
 		counts.checks.Add(1)
 		update()
 	}
-	<-pushing
-	update()
+	select {
+	case <-pushing:
+		update()
+	case <-ctx.Done():
+	}
 }
