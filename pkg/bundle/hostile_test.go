@@ -1,9 +1,12 @@
 package bundle_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -65,5 +68,39 @@ func TestProblemStringEscapesControls(t *testing.T) {
 
 	if got := (bundle.Problem{Entry: "www/ok.js", Rule: "duplicate entry name"}).String(); got != "www/ok.js: duplicate entry name" {
 		t.Errorf("printable problem = %q, expected it unchanged", got)
+	}
+}
+
+// TestReadRejectsEntryCountBeforeParsing reads an archive of 200,000
+// entries with a limit of 1,000: the end record's count must reject it
+// before archive/zip turns the central directory into 200,000 structures.
+func TestReadRejectsEntryCountBeforeParsing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes 200,000 entries")
+	}
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for i := range 200_000 {
+		if _, err := zw.CreateRaw(&zip.FileHeader{Name: fmt.Sprintf("www/%06d", i), Method: zip.Store}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	zw.SetComment(ziptest.BlankComment)
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data := buf.Bytes()
+
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	_, err := bundle.Read(context.Background(), bytes.NewReader(data), int64(len(data)), bundle.ReadOptions{Limits: bundle.Limits{MaxEntries: 1000}})
+	runtime.ReadMemStats(&after)
+
+	if err == nil || !strings.Contains(err.Error(), "200000 entries, over the limit of 1000") {
+		t.Errorf("Read error = %v, expected the entry limit", err)
+	}
+	if allocated := after.TotalAlloc - before.TotalAlloc; allocated > 8<<20 {
+		t.Errorf("Read allocated %d MiB to reject the archive, expected under 8 MiB", allocated>>20)
 	}
 }

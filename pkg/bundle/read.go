@@ -192,6 +192,10 @@ func (rd *reader) openZip() bool {
 		rd.problem("", "%s", rule)
 		return false
 	}
+	if n, ok := rd.declaredEntries(); ok && n > uint64(rd.budget.limits.MaxEntries) {
+		rd.problem("", "%v", &LimitError{Limit: limitEntries, Value: int64(min(n, 1<<62)), Max: int64(rd.budget.limits.MaxEntries)})
+		return false
+	}
 
 	zr, err := zip.NewReader(rd.r, rd.size)
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
