@@ -14,10 +14,10 @@ const (
 )
 
 // declaredEntries returns the entry count that the end of central
-// directory record states (the zip64 one when present), so that Read can
-// reject an archive over Limits.MaxEntries before archive/zip parses a
-// central directory of millions of entries into memory. ok is false when
-// no end record is found; archive/zip then reports the archive as invalid.
+// directory record states, the zip64 one when present. Read checks it
+// against Limits.MaxEntries before archive/zip parses a central directory
+// of millions of entries into memory. ok is false when no end record is
+// found, and archive/zip then reports the archive as invalid.
 func (rd *reader) declaredEntries() (count uint64, ok bool) {
 	tailSize := min(rd.size, int64(endRecordSize+maxCommentSize))
 	tail := make([]byte, tailSize)
