@@ -44,7 +44,7 @@ func (s *Server) offerDelta(ctx context.Context, d store.Deployment, req protoco
 		return protocol.CheckResponse{}, false
 	}
 
-	info, retry := s.deltas.lookup(s.deltas.keyFor(base, d))
+	info, retry := s.deltas.lookup(ctx, s.deltas.keyFor(base, d), d)
 	if info == nil {
 		if retry {
 			s.deltas.start(base, d)
@@ -143,7 +143,7 @@ func (s *Server) downloadDelta(w http.ResponseWriter, r *http.Request, checksum 
 		return
 	}
 
-	info, retry := s.deltas.lookup(s.deltas.keyFor(base, target))
+	info, retry := s.deltas.lookup(r.Context(), s.deltas.keyFor(base, target), target)
 	if info == nil || !s.deltaWorthIt(info) {
 		if info == nil && retry && !(target.Signed && s.cfg.Signer == nil) {
 			s.deltas.start(base, target)
@@ -152,10 +152,17 @@ func (s *Server) downloadDelta(w http.ResponseWriter, r *http.Request, checksum 
 		return
 	}
 
+	if s.cfg.PresignedDownloads {
+		filename := fmt.Sprintf("%s-%s-%s-delta-%d.zip", sanitizeFilename(target.AppID), sanitizeFilename(target.Platform),
+			sanitizeFilename(target.AppVersion), base.Checksum)
+		s.redirectDownload(w, r, store.Deployment{SHA256: info.SHA256}, filename, protocol.TypeDelta, attrs, reject)
+		return
+	}
+
 	blob, err := s.deltas.open(r.Context(), info)
 	if err != nil {
-		s.log.Error("download failed: delta archive missing from the delta cache", append(attrs, "sha256", info.SHA256, "err", err)...)
-		s.deltas.forget(s.deltas.keyFor(base, target))
+		s.log.Error("download failed: delta archive missing from the blob store", append(attrs, "sha256", info.SHA256, "err", err)...)
+		s.deltas.forget(r.Context(), s.deltas.keyFor(base, target))
 		reject(http.StatusNotFound, "delta missing", "the delta archive is missing: check for updates again")
 		return
 	}
@@ -249,7 +256,7 @@ func (s *Server) openDeltas() error {
 	}
 	s.deltas = deltas
 
-	if err := deltas.cleanup(context.Background()); err != nil {
+	if err := deltas.cleanup(); err != nil {
 		return fmt.Errorf("start server: clean the delta cache: %w", err)
 	}
 	s.logSignedWithoutKey(context.Background())

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rsa"
+	"errors"
 	"fmt"
 	"io/fs"
 	"maps"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"github.com/mfpdev/mfpdev/internal/server"
+	"github.com/mfpdev/mfpdev/internal/store"
 	"github.com/mfpdev/mfpdev/pkg/bundle"
 	"github.com/mfpdev/mfpdev/pkg/client"
 	"github.com/mfpdev/mfpdev/pkg/protocol"
@@ -547,6 +549,7 @@ func TestDeltaDisabled(t *testing.T) {
 }
 
 func TestDeltaCacheCleanedAtStart(t *testing.T) {
+	ctx := context.Background()
 	dir := t.TempDir()
 	configure := func(cfg *server.Config) { cfg.DeltaHistory = server.DefaultDeltaHistory }
 	ts := startServer(t, dir, configure)
@@ -556,22 +559,47 @@ func TestDeltaCacheCleanedAtStart(t *testing.T) {
 	ts.Server.WaitDeltaBuilds()
 	ts.stop()
 
-	index := filepath.Join(dir, "deltas", "index")
-	kept, err := os.ReadDir(index)
-	if err != nil || len(kept) != 1 {
-		t.Fatalf("index entries %v (err %v), want the one delta built", kept, err)
-	}
-	stale := "d1-" + strings.Repeat("a", 64) + "-" + strings.Repeat("b", 64) + "-unsigned.json"
-	if err := os.WriteFile(filepath.Join(index, stale), []byte(`{"sha256":"`+strings.Repeat("c", 64)+`"}`), 0o600); err != nil {
+	// Delete the base deployment, and leave a delta folder as earlier
+	// versions kept it in the data folder.
+	legacy := filepath.Join(dir, "deltas", "index")
+	if err := os.MkdirAll(legacy, 0o750); err != nil {
 		t.Fatal(err)
 	}
-
-	startServer(t, dir, configure)
-	left, err := os.ReadDir(index)
+	meta, err := store.OpenSQLite(ctx, filepath.Join(dir, "metadata.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(left) != 1 || left[0].Name() != kept[0].Name() {
-		t.Errorf("index after restart: %v, want only %s", left, kept[0].Name())
+	referenced, err := meta.BlobKeys(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(referenced) != 3 {
+		t.Errorf("blobs referenced after the build = %v, want both archives and the delta", referenced)
+	}
+	key := store.AppKey{Runtime: dep1.Runtime, AppID: dep1.AppID, Platform: dep1.Platform, AppVersion: dep1.AppVersion}
+	base, err := meta.FindByChecksum(ctx, key, dep1.Checksum)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := meta.Delete(ctx, base.ID); err != nil {
+		t.Fatal(err)
+	}
+	meta.Close()
+
+	startServer(t, dir, configure).stop()
+
+	if _, err := os.Stat(filepath.Join(dir, "deltas")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("delta folder of earlier versions after restart: err = %v, want it removed", err)
+	}
+	blobs, err := store.OpenFolder(filepath.Join(dir, "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := blobs.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 1 {
+		t.Errorf("blobs after restart = %v, want only the target archive: the delta of a deleted base goes", keys)
 	}
 }

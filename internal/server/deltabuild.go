@@ -13,12 +13,12 @@ import (
 	"github.com/mfpdev/mfpdev/pkg/signing"
 )
 
-// build writes the delta archive from base to target into the delta blob
-// folder and returns its index entry. The file lists come from the
+// build writes the delta archive from base to target into the blob store
+// and returns its index entry. The file lists come from the
 // per-file SHA-256 digests in the metadata of both archives, never from
 // names or folders alone.
-func (c *deltaCache) build(ctx context.Context, k deltaKey, base, target store.Deployment) (*deltaInfo, error) {
-	work, err := os.MkdirTemp(filepath.Join(c.s.cfg.DataDir, "deltas"), ".build-")
+func (c *deltaCache) build(ctx context.Context, k store.DeltaKey, base, target store.Deployment) (*deltaInfo, error) {
+	work, err := os.MkdirTemp(c.workDir, deltaWorkPrefix)
 	if err != nil {
 		return nil, err
 	}
@@ -40,7 +40,7 @@ func (c *deltaCache) build(ctx context.Context, k deltaKey, base, target store.D
 	}
 
 	var signer crypto.Signer
-	if k.keyID != "unsigned" {
+	if k.KeyID != "unsigned" {
 		pub, err := c.signerPublicKey()
 		if err != nil {
 			return nil, err
@@ -85,7 +85,7 @@ func (c *deltaCache) build(ctx context.Context, k deltaKey, base, target store.D
 }
 
 // checkAndStore reads the delta archive back with bundle.Read, as devices
-// do, records its unpacked size and stores it in the delta blob folder.
+// do, records its unpacked size and stores it in the blob store.
 func (c *deltaCache) checkAndStore(ctx context.Context, path string, info *deltaInfo) error {
 	f, err := os.Open(path)
 	if err != nil {
@@ -103,7 +103,7 @@ func (c *deltaCache) checkAndStore(ctx context.Context, path string, info *delta
 		return err
 	}
 
-	return c.blobs.Put(ctx, info.SHA256, f)
+	return c.s.blobs.Put(ctx, info.SHA256, f)
 }
 
 // readBaseMetadata returns the metadata of the base archive, which holds

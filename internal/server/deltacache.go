@@ -7,11 +7,9 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,35 +33,29 @@ const (
 	// A change of the layout or of the diff rules changes it, so the next
 	// start deletes the old entries.
 	deltaFormat = "d1"
+	// deltaRecordTimeout bounds the write of a build's outcome to the
+	// delta index.
+	deltaRecordTimeout = 30 * time.Second
+	// deltaWorkPrefix starts the names of build work folders in the
+	// server's temporary folder.
+	deltaWorkPrefix = "delta-build-"
 )
 
-// deltaKey names one delta: the SHA-256 of the base and target archives
-// and the signing key, so that a new key or new archive bytes never serve
-// a stale delta.
-type deltaKey struct {
-	base, target string
-	keyID        string // "unsigned" or the first 16 hex digits of the key's SHA-256
-}
-
-func (k deltaKey) name() string {
-	return deltaFormat + "-" + k.base + "-" + k.target + "-" + k.keyID + ".json"
-}
-
-// deltaInfo is the index entry of one delta, stored as JSON.
+// deltaInfo is what the server needs of one delta index entry.
 type deltaInfo struct {
-	// SHA256 is the delta archive's blob key; empty when Skipped is set.
-	SHA256       string `json:"sha256,omitempty"`
-	PackedSize   int64  `json:"packedSize"`
-	UnpackedSize int64  `json:"unpackedSize"`
+	// SHA256 is the delta archive's blob key, empty when Skipped is set.
+	SHA256       string
+	PackedSize   int64
+	UnpackedSize int64
 	// FullPackedSize is the target's full archive size in bytes.
-	FullPackedSize int64 `json:"fullPackedSize"`
+	FullPackedSize int64
 	// Skipped is the reason no delta archive was kept, such as a delta
 	// that could not be smaller than the full archive.
-	Skipped string `json:"skipped,omitempty"`
+	Skipped string
 	// MinSavings is the Config.DeltaMinSavings a delta was skipped for
 	// missing, so that a server started with another setting builds it
 	// again.
-	MinSavings int `json:"minSavings,omitempty"`
+	MinSavings int
 }
 
 // deltaEntry is the in-memory state of one delta.
@@ -73,15 +65,14 @@ type deltaEntry struct {
 	info     *deltaInfo
 }
 
-// deltaCache builds delta archives in the background and keeps them in a
-// blob folder of their own, DataDir/deltas/blobs, with one index file per
-// (base, target, signing key) in DataDir/deltas/index. Everything in it may
-// be deleted: a missing delta is built again on demand. The cache is
-// local to one server even when Config.Blobs is shared.
+// deltaCache builds delta archives in the background, stores them in
+// Config.Blobs and records each outcome in the delta index of
+// Config.Metadata, so that every server instance sharing the store serves
+// a delta any of them built. The in-memory entries are copies of index
+// entries plus the builds running in this process, safe to lose.
 type deltaCache struct {
 	s        *Server
-	indexDir string
-	blobs    *store.Folder
+	workDir  string
 	signer   crypto.Signer
 	signerID string
 
@@ -91,7 +82,7 @@ type deltaCache struct {
 	wg     sync.WaitGroup
 
 	mu      sync.Mutex
-	entries map[deltaKey]*deltaEntry
+	entries map[store.DeltaKey]*deltaEntry
 
 	served   prometheus.Counter
 	saved    prometheus.Counter
@@ -108,18 +99,8 @@ func newDeltaCache(s *Server) (*deltaCache, error) {
 		return nil, fmt.Errorf("start server: delta minimum savings %d%% is invalid: use 0 to 99", cfg.DeltaMinSavings)
 	}
 
-	root := filepath.Join(cfg.DataDir, "deltas")
-	c := &deltaCache{s: s, indexDir: filepath.Join(root, "index"), signer: cfg.Signer,
-		sem: make(chan struct{}, deltaBuilders), entries: make(map[deltaKey]*deltaEntry)}
-	if err := os.MkdirAll(c.indexDir, 0o750); err != nil {
-		return nil, fmt.Errorf("start server: create delta folder: %w", err)
-	}
-	blobs, err := store.OpenFolder(filepath.Join(root, "blobs"))
-	if err != nil {
-		return nil, fmt.Errorf("start server: %w", err)
-	}
-	c.blobs = blobs
-
+	c := &deltaCache{s: s, workDir: s.tmpDir, signer: cfg.Signer,
+		sem: make(chan struct{}, deltaBuilders), entries: make(map[store.DeltaKey]*deltaEntry)}
 	if c.signer != nil {
 		id, err := keyID(c.signer.Public())
 		if err != nil {
@@ -164,19 +145,22 @@ func keyID(pub crypto.PublicKey) (string, error) {
 	return hex.EncodeToString(sum[:8]), nil
 }
 
-// keyFor returns the cache key of the delta from base to target.
-func (c *deltaCache) keyFor(base, target store.Deployment) deltaKey {
-	k := deltaKey{base: base.SHA256, target: target.SHA256, keyID: "unsigned"}
+// keyFor returns the delta index key of the delta from base to target.
+func (c *deltaCache) keyFor(base, target store.Deployment) store.DeltaKey {
+	k := store.DeltaKey{AppKey: target.AppKey, BaseSHA256: base.SHA256, TargetSHA256: target.SHA256,
+		KeyID: "unsigned", Format: deltaFormat}
 	if target.Signed && c.signer != nil {
-		k.keyID = c.signerID
+		k.KeyID = c.signerID
 	}
 
 	return k
 }
 
-// lookup returns the delta's index entry from memory or disk, or nil when
-// it is not built yet. retry is true when a build may start now.
-func (c *deltaCache) lookup(k deltaKey) (info *deltaInfo, retry bool) {
+// lookup returns the delta's index entry from memory or the delta index,
+// or nil when it is not built yet. retry is true when a build may start
+// now: no instance has built the delta, or its last build failed more
+// than deltaRetryAfter ago.
+func (c *deltaCache) lookup(ctx context.Context, k store.DeltaKey, target store.Deployment) (info *deltaInfo, retry bool) {
 	c.mu.Lock()
 	e := c.entries[k]
 	c.mu.Unlock()
@@ -190,9 +174,27 @@ func (c *deltaCache) lookup(k deltaKey) (info *deltaInfo, retry bool) {
 		return nil, false
 	}
 
-	info, err := c.readIndex(k)
-	if err != nil || (info.MinSavings != 0 && info.MinSavings != c.s.cfg.DeltaMinSavings) {
+	b, err := c.s.meta.DeltaBuild(ctx, k)
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, true
+	}
+	if err != nil {
+		c.s.log.Warn("delta index lookup failed: offering the full archive", "delta", k.String(), "err", err)
+		return nil, false
+	}
+	switch b.State {
+	case store.DeltaFailed:
+		return nil, time.Since(b.UpdatedAt) >= deltaRetryAfter
+	case store.DeltaSkipped:
+		if b.MinSavings != 0 && b.MinSavings != c.s.cfg.DeltaMinSavings {
+			return nil, true
+		}
+	}
+
+	info = &deltaInfo{SHA256: b.SHA256, PackedSize: b.PackedSize, UnpackedSize: b.UnpackedSize,
+		FullPackedSize: target.PackedSize, MinSavings: b.MinSavings}
+	if b.State == store.DeltaSkipped {
+		info.Skipped = b.Reason
 	}
 	c.mu.Lock()
 	c.entries[k] = &deltaEntry{info: info}
@@ -201,44 +203,27 @@ func (c *deltaCache) lookup(k deltaKey) (info *deltaInfo, retry bool) {
 	return info, false
 }
 
-func (c *deltaCache) readIndex(k deltaKey) (*deltaInfo, error) {
-	b, err := os.ReadFile(filepath.Join(c.indexDir, k.name()))
-	if err != nil {
-		return nil, err
-	}
-	var info deltaInfo
-	if err := json.Unmarshal(b, &info); err != nil {
-		return nil, err
-	}
-	if info.Skipped == "" {
-		rc, _, err := c.blobs.Open(context.Background(), info.SHA256)
-		if err != nil {
-			return nil, fmt.Errorf("delta index %s: %w", k.name(), err)
+// record stores the outcome of a build in the delta index. A failure
+// caused by the server stopping is not recorded.
+func (c *deltaCache) record(k store.DeltaKey, base, target store.Deployment, info *deltaInfo, buildErr error) error {
+	b := store.DeltaBuild{DeltaKey: k, BaseChecksum: base.Checksum, TargetChecksum: target.Checksum}
+	switch {
+	case buildErr != nil:
+		if c.ctx.Err() != nil {
+			return nil
 		}
-		rc.Close()
+		b.State, b.Reason = store.DeltaFailed, buildErr.Error()
+	case info.Skipped != "":
+		b.State, b.Reason, b.MinSavings = store.DeltaSkipped, info.Skipped, info.MinSavings
+	default:
+		b.State, b.SHA256, b.PackedSize, b.UnpackedSize = store.DeltaBuilt, info.SHA256, info.PackedSize, info.UnpackedSize
 	}
 
-	return &info, nil
-}
-
-// writeIndex stores info as the index file of k, atomically.
-func (c *deltaCache) writeIndex(k deltaKey, info *deltaInfo) error {
-	b, err := json.Marshal(info)
-	if err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(c.indexDir, ".index-*.tmp")
-	if err != nil {
-		return err
-	}
-	_, werr := tmp.Write(b)
-	cerr := tmp.Close()
-	if err := errors.Join(werr, cerr); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-
-	return os.Rename(tmp.Name(), filepath.Join(c.indexDir, k.name()))
+	// The build may have been cancelled, so the write gets a context of
+	// its own.
+	ctx, cancel := context.WithTimeout(context.Background(), deltaRecordTimeout)
+	defer cancel()
+	return c.s.meta.PutDeltaBuild(ctx, &b)
 }
 
 // start builds the delta from base to target in the background. It does
@@ -274,14 +259,16 @@ func (c *deltaCache) start(base, target store.Deployment) {
 
 // run builds one delta and records the outcome. A failure is logged and
 // leaves devices on full archives; it never reaches a request.
-func (c *deltaCache) run(k deltaKey, base, target store.Deployment) {
+func (c *deltaCache) run(k store.DeltaKey, base, target store.Deployment) {
 	attrs := append(appAttrs(target.Runtime, target.AppID, target.Platform, target.AppVersion),
 		"baseChecksum", base.Checksum, "checksum", target.Checksum)
 	began := time.Now()
 
 	info, err := c.buildSafely(k, base, target)
 	if err == nil {
-		err = c.writeIndex(k, info)
+		err = c.record(k, base, target, info, nil)
+	} else if rerr := c.record(k, base, target, nil, err); rerr != nil {
+		c.s.log.Warn("recording the failed delta build failed", append(attrs, "err", rerr)...)
 	}
 
 	c.mu.Lock()
@@ -306,18 +293,20 @@ func (c *deltaCache) run(k deltaKey, base, target store.Deployment) {
 		"sha256", info.SHA256, "duration", time.Since(began).String())...)
 }
 
-// forget drops the entry of k, so that the next lookup reads the index
-// again or starts a build.
-func (c *deltaCache) forget(k deltaKey) {
+// forget drops the entry of k from memory and from the delta index, so
+// that the next check builds the delta again.
+func (c *deltaCache) forget(ctx context.Context, k store.DeltaKey) {
 	c.mu.Lock()
 	delete(c.entries, k)
 	c.mu.Unlock()
-	os.Remove(filepath.Join(c.indexDir, k.name()))
+	if err := c.s.meta.DeleteDeltaBuild(ctx, k); err != nil {
+		c.s.log.Warn("removing a delta index entry failed", "delta", k.String(), "err", err)
+	}
 }
 
 // buildSafely runs build and turns a panic into an error, because a
 // build runs outside any request and a panic there would stop the server.
-func (c *deltaCache) buildSafely(k deltaKey, base, target store.Deployment) (info *deltaInfo, err error) {
+func (c *deltaCache) buildSafely(k store.DeltaKey, base, target store.Deployment) (info *deltaInfo, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			info, err = nil, fmt.Errorf("delta build panicked: %v", p)
@@ -336,45 +325,21 @@ func (c *deltaCache) close() {
 // wait blocks until no build runs. Tests use it.
 func (c *deltaCache) wait() { c.wg.Wait() }
 
-// cleanup deletes index entries whose base or target archive no
-// deployment references any more, the delta blobs no index entry
-// references, and the leftovers of interrupted builds. It runs at start.
-func (c *deltaCache) cleanup(ctx context.Context) error {
-	if err := c.blobs.RemoveTemp(ctx); err != nil {
+// cleanup removes the delta folder that earlier versions kept in
+// DataDir and the work folders of builds that a crash interrupted. The
+// delta index and blobs are cleaned with the deployments by
+// store.RemoveUnreferenced.
+func (c *deltaCache) cleanup() error {
+	if err := os.RemoveAll(filepath.Join(c.s.cfg.DataDir, "deltas")); err != nil {
 		return err
 	}
-	referenced, err := c.s.meta.BlobKeys(ctx)
+	entries, err := os.ReadDir(c.workDir)
 	if err != nil {
 		return err
 	}
-
-	entries, err := os.ReadDir(c.indexDir)
-	if err != nil {
-		return err
-	}
-	keep := make(map[string]bool)
 	for _, e := range entries {
-		path := filepath.Join(c.indexDir, e.Name())
-		parts := strings.Split(strings.TrimSuffix(e.Name(), ".json"), "-")
-		if len(parts) != 4 || parts[0] != deltaFormat || !referenced[parts[1]] || !referenced[parts[2]] {
-			if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return err
-			}
-			continue
-		}
-		var info deltaInfo
-		if b, err := os.ReadFile(path); err == nil && json.Unmarshal(b, &info) == nil {
-			keep[info.SHA256] = true
-		}
-	}
-
-	keys, err := c.blobs.List(ctx)
-	if err != nil {
-		return err
-	}
-	for _, key := range keys {
-		if !keep[key] {
-			if err := c.blobs.Delete(ctx, key); err != nil {
+		if strings.HasPrefix(e.Name(), deltaWorkPrefix) {
+			if err := os.RemoveAll(filepath.Join(c.workDir, e.Name())); err != nil {
 				return err
 			}
 		}
@@ -385,7 +350,7 @@ func (c *deltaCache) cleanup(ctx context.Context) error {
 
 // open opens a stored delta archive.
 func (c *deltaCache) open(ctx context.Context, info *deltaInfo) (io.ReadSeekCloser, error) {
-	rc, _, err := c.blobs.Open(ctx, info.SHA256)
+	rc, _, err := c.s.blobs.Open(ctx, info.SHA256)
 	return rc, err
 }
 
