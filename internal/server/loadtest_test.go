@@ -229,7 +229,7 @@ func TestLoadDevicesDuringPushes(t *testing.T) {
 	defer cancel()
 	var counts loadCounts
 	var firstErrors sync.Map
-	// Closing pushing tells the devices that the last push is done. The
+	// Closing pushing signals the devices that the last push is done. The
 	// deferred call also releases them when an upload fails the test.
 	pushing := make(chan struct{})
 	stopPushing := sync.OnceFunc(func() { close(pushing) })
