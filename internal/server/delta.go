@@ -247,8 +247,9 @@ func (s *Server) logSignedWithoutKey(ctx context.Context) {
 		"signedDeployments", signed)
 }
 
-// openDeltas opens the delta cache, removes what no deployment needs any
-// more and logs whether signed deployments can get deltas.
+// openDeltas opens the delta cache, removes the delta folder of earlier
+// versions and the leftovers of interrupted builds, and logs whether
+// signed deployments can get deltas.
 func (s *Server) openDeltas() error {
 	deltas, err := newDeltaCache(s)
 	if err != nil {
@@ -257,7 +258,7 @@ func (s *Server) openDeltas() error {
 	s.deltas = deltas
 
 	if err := deltas.cleanup(); err != nil {
-		return fmt.Errorf("start server: clean the delta cache: %w", err)
+		return fmt.Errorf("start server: remove old delta files: %w", err)
 	}
 	s.logSignedWithoutKey(context.Background())
 

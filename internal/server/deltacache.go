@@ -29,9 +29,10 @@ const (
 	deltaBuilders = 2
 	// deltaRetryAfter is the time after a failed build before the next try.
 	deltaRetryAfter = 10 * time.Minute
-	// deltaFormat names the layout of cached deltas in their index key.
-	// A change of the layout or of the diff rules changes it, so the next
-	// start deletes the old entries.
+	// deltaFormat names the layout of deltas in their index key. A change
+	// of the layout or of the diff rules changes it, so that every delta is
+	// built again. Entries of an old format stay until their deployments
+	// are deleted.
 	deltaFormat = "d1"
 	// deltaRecordTimeout bounds the write of a build's outcome to the
 	// delta index.
@@ -41,7 +42,7 @@ const (
 	deltaWorkPrefix = "delta-build-"
 )
 
-// deltaInfo is what the server needs of one delta index entry.
+// deltaInfo is the part of one delta index entry the server uses.
 type deltaInfo struct {
 	// SHA256 is the delta archive's blob key, empty when Skipped is set.
 	SHA256       string
