@@ -126,3 +126,42 @@ func TestRemoveUnreferencedKeepsBuiltDeltas(t *testing.T) {
 		}
 	})
 }
+
+func TestDeltaBuildConcurrentPuts(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		dir := t.TempDir()
+		first, _ := b.open(t, dir)
+		second, _ := b.open(t, dir)
+		base, target := deployment(1, []byte("base")), deployment(2, []byte("target"))
+		k := deltaKeyOf(base, target)
+		built := store.DeltaBuild{DeltaKey: k, BaseChecksum: 1, TargetChecksum: 2, State: store.DeltaBuilt,
+			SHA256: sha([]byte("delta")), PackedSize: 5, UnpackedSize: 9}
+
+		// Two instances that build the same delta store it at the same time.
+		errs := make(chan error, 8)
+		for i := range cap(errs) {
+			meta := first
+			if i%2 == 1 {
+				meta = second
+			}
+			go func() {
+				entry := built
+				errs <- meta.PutDeltaBuild(ctx, &entry)
+			}()
+		}
+		for range cap(errs) {
+			if err := <-errs; err != nil {
+				t.Errorf("PutDeltaBuild: %v", err)
+			}
+		}
+
+		got, err := second.DeltaBuild(ctx, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.State != store.DeltaBuilt || got.SHA256 != built.SHA256 {
+			t.Errorf("DeltaBuild = %+v, want the built delta %s", got, built.SHA256)
+		}
+	})
+}
