@@ -152,6 +152,9 @@ func (s *Server) downloadDelta(w http.ResponseWriter, r *http.Request, checksum 
 		return
 	}
 
+	// NOTE: a redirect does not check that the blob exists, so a delta
+	// whose blob was lost keeps its index entry until a download through
+	// an instance without --presigned-downloads drops it.
 	if s.cfg.PresignedDownloads {
 		filename := fmt.Sprintf("%s-%s-%s-delta-%d.zip", sanitizeFilename(target.AppID), sanitizeFilename(target.Platform),
 			sanitizeFilename(target.AppVersion), base.Checksum)
