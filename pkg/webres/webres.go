@@ -98,6 +98,17 @@ func ExcludedFromChecksum(path string) bool {
 // from byte order only when a character above U+FFFF meets one in
 // U+E000..U+FFFF.
 func Less(a, b string) bool {
+	// Skip the bytes the two share, back to the start of a character, so
+	// that the decoding below starts where they differ.
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
+	}
+	for i > 0 && i < len(a) && a[i]&0xC0 == 0x80 {
+		i--
+	}
+	a, b = a[i:], b[i:]
+
 	for a != "" && b != "" {
 		ra, na := utf8.DecodeRuneInString(a)
 		rb, nb := utf8.DecodeRuneInString(b)
