@@ -6,13 +6,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"path/filepath"
 	"slices"
 	"strings"
 
-	"github.com/klauspost/compress/flate"
 
 	"github.com/mfpdev/mfpdev/pkg/webres"
 )
@@ -148,29 +146,6 @@ func checkKeep(job Job, keep []string) error {
 	}
 
 	return errors.Join(errs...)
-}
-
-// writeRootFile appends a deflated entry at the zip root, written raw so
-// that it has no data descriptor.
-func writeRootFile(o *output, name string, raw []byte) error {
-	var packed bytes.Buffer
-	fw, err := flate.NewWriter(&packed, compressionLevel)
-	if err != nil {
-		return err
-	}
-	fw.Write(raw)
-	if err := fw.Close(); err != nil {
-		return err
-	}
-
-	fh := newFileHeader(name, zip.Deflate, crc32.ChecksumIEEE(raw), int64(packed.Len()), int64(len(raw)), o.modTime)
-	w, err := o.zw.CreateRaw(fh)
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(packed.Bytes())
-
-	return err
 }
 
 // ReadMetadata returns the metadata file of an archive without reading or

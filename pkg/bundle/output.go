@@ -199,24 +199,7 @@ func (o *output) writeMetadata() error {
 		return err
 	}
 
-	var packed bytes.Buffer
-	fw, err := flate.NewWriter(&packed, compressionLevel)
-	if err != nil {
-		return err
-	}
-	fw.Write(raw)
-	if err := fw.Close(); err != nil {
-		return err
-	}
-
-	fh := newFileHeader(MetadataName, zip.Deflate, crc32.ChecksumIEEE(raw), int64(packed.Len()), int64(len(raw)), o.modTime)
-	w, err := o.zw.CreateRaw(fh)
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(packed.Bytes())
-
-	return err
+	return writeRootFile(o, MetadataName, raw)
 }
 
 // commit closes the temp file and renames it over the destination.
@@ -246,4 +229,27 @@ func (o *output) discard() {
 	}
 	o.file.Close()
 	os.Remove(o.file.Name())
+}
+
+// writeRootFile appends a deflated entry at the zip root, written raw so
+// that it has no data descriptor.
+func writeRootFile(o *output, name string, raw []byte) error {
+	var packed bytes.Buffer
+	fw, err := flate.NewWriter(&packed, compressionLevel)
+	if err != nil {
+		return err
+	}
+	fw.Write(raw)
+	if err := fw.Close(); err != nil {
+		return err
+	}
+
+	fh := newFileHeader(name, zip.Deflate, crc32.ChecksumIEEE(raw), int64(packed.Len()), int64(len(raw)), o.modTime)
+	w, err := o.zw.CreateRaw(fh)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(packed.Bytes())
+
+	return err
 }
