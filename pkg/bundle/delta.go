@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strings"
 
-
 	"github.com/mfpdev/mfpdev/pkg/webres"
 )
 
