@@ -250,24 +250,96 @@ func (p *Plan) TotalBytes() int64 {
 // When Write fails or ctx is cancelled while archives are written, no
 // partial archive is left and previous archives are kept.
 func (p *Plan) Write(ctx context.Context, progress func(int64)) ([]Archive, error) {
-	jobs := make([]bundle.Job, len(p.Platforms))
-	for i, pp := range p.Platforms {
-		jobs[i] = pp.Job
-	}
-	writeOpts := bundle.WriteOptions{ModTime: p.options.BuildTime, Progress: progress}
-	if key := p.options.SigningKey; key != nil {
-		writeOpts.Signer = key
-	}
-	results, err := bundle.WriteArchives(ctx, jobs, writeOpts)
+	jobs := p.jobs("")
+	results, err := bundle.WriteArchives(ctx, jobs, p.writeOptions(progress))
 	if err != nil {
 		return nil, err
 	}
+	if err := p.refreshProject(ctx); err != nil {
+		return nil, err
+	}
+	return p.archives(results), nil
+}
 
+// Staged is a set of archives written outside the output folder, for a
+// push: Commit moves them into place and refreshes the project once the
+// server has them, and Discard removes them, so that a failed or
+// interrupted push leaves the project and its output folder as they were.
+type Staged struct {
+	// Archives describe the staged files; Path is where Commit puts them.
+	Archives []Archive
+
+	plan *Plan
+	dir  string
+}
+
+// WriteStaged writes every archive into a new hidden folder inside the
+// output folder and changes nothing else. The caller must call Commit or
+// Discard.
+func (p *Plan) WriteStaged(ctx context.Context, progress func(int64)) (*Staged, error) {
+	if err := os.MkdirAll(p.options.OutputDir, 0o755); err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp(p.options.OutputDir, ".staging-")
+	if err != nil {
+		return nil, err
+	}
+	results, err := bundle.WriteArchives(ctx, p.jobs(dir), p.writeOptions(progress))
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	return &Staged{Archives: p.archives(results), plan: p, dir: dir}, nil
+}
+
+// Commit moves the staged archives into the output folder and refreshes
+// the project's filelist, checksum.js and config.xml.
+func (s *Staged) Commit(ctx context.Context) ([]Archive, error) {
+	defer os.RemoveAll(s.dir)
+	for i, a := range s.Archives {
+		final := s.plan.Platforms[i].Job.Dest
+		if err := os.Rename(a.AbsPath, final); err != nil {
+			return nil, fmt.Errorf("move archive into %s: %w", filepath.Dir(final), err)
+		}
+		s.Archives[i].AbsPath = final
+	}
+	if err := s.plan.refreshProject(ctx); err != nil {
+		return nil, err
+	}
+	return s.Archives, nil
+}
+
+// Discard removes the staged archives.
+func (s *Staged) Discard() error {
+	return os.RemoveAll(s.dir)
+}
+
+// jobs returns the plan's bundle jobs, writing into dir instead of the
+// output folder when dir is not empty.
+func (p *Plan) jobs(dir string) []bundle.Job {
+	jobs := make([]bundle.Job, len(p.Platforms))
+	for i, pp := range p.Platforms {
+		jobs[i] = pp.Job
+		if dir != "" {
+			jobs[i].Dest = filepath.Join(dir, filepath.Base(pp.Job.Dest))
+		}
+	}
+	return jobs
+}
+
+func (p *Plan) writeOptions(progress func(int64)) bundle.WriteOptions {
+	opts := bundle.WriteOptions{ModTime: p.options.BuildTime, Progress: progress}
+	if key := p.options.SigningKey; key != nil {
+		opts.Signer = key
+	}
+	return opts
+}
+
+// archives describes the written archives. Path is always the final path
+// relative to the project root, wherever the file was written.
+func (p *Plan) archives(results []bundle.Result) []Archive {
 	archives := make([]Archive, len(p.Platforms))
 	for i, pp := range p.Platforms {
-		if err := p.refreshProject(ctx, pp); err != nil {
-			return nil, err
-		}
 		excluded := make([]string, 0, len(pp.Tree.Omitted))
 		for _, o := range pp.Tree.Omitted {
 			excluded = append(excluded, o.Path)
@@ -275,7 +347,7 @@ func (p *Plan) Write(ctx context.Context, progress func(int64)) ([]Archive, erro
 		meta := pp.Job.Meta
 		archives[i] = Archive{
 			Platform:        pp.Platform.Name,
-			Path:            relPath(p.Project.Root, results[i].Path),
+			Path:            relPath(p.Project.Root, pp.Job.Dest),
 			AbsPath:         results[i].Path,
 			AppID:           meta.AppID,
 			AppVersion:      meta.AppVersion,
@@ -290,13 +362,22 @@ func (p *Plan) Write(ctx context.Context, progress func(int64)) ([]Archive, erro
 			Excluded:        excluded,
 		}
 	}
-	return archives, nil
+	return archives
 }
 
-// refreshProject writes the platform's fresh filelist and checksum.js and
-// records the checksum in config.xml, so that a store build made from the
+// refreshProject writes each platform's fresh filelist and checksum.js and
+// records the checksums in config.xml, so that a store build made from the
 // project carries the same checksum as the archive.
-func (p *Plan) refreshProject(ctx context.Context, pp PlatformPlan) error {
+func (p *Plan) refreshProject(ctx context.Context) error {
+	for _, pp := range p.Platforms {
+		if err := p.refreshPlatform(ctx, pp); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *Plan) refreshPlatform(ctx context.Context, pp PlatformPlan) error {
 	www := pp.Platform.WWW
 	if err := writeFileAtomic(filepath.Join(www, webres.FileListName), pp.Sum.FileList); err != nil {
 		return fmt.Errorf("update %s: %w", pp.Platform.Name, err)

@@ -173,20 +173,18 @@ func webupdateRun(ctx context.Context, opts *WebupdateOptions) error {
 		}
 	}
 
-	archives, err := writeWithProgress(ctx, opts.IO, plan)
+	var archives []webupdate.Archive
+	var uploads []PushResult
+	if opts.Build {
+		archives, err = writeWithProgress(ctx, opts.IO, plan.TotalBytes(), plan.Write)
+	} else {
+		archives, uploads, err = buildAndPush(ctx, opts, plan)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return cmdutil.ErrCancelled
 		}
 		return err
-	}
-
-	var uploads []PushResult
-	if !opts.Build {
-		uploads, err = pushBuilt(ctx, opts, archives)
-		if err != nil {
-			return err
-		}
 	}
 
 	if opts.JSON {
@@ -195,6 +193,36 @@ func webupdateRun(ctx context.Context, opts *WebupdateOptions) error {
 	printArchives(opts.IO.Out, archives, workDir(opts.Factory))
 	printUploads(opts.IO.Out, uploads)
 	return nil
+}
+
+// buildAndPush writes the archives to a staging folder and uploads them.
+// Only when every upload succeeded are they moved into mobilefirst/ and is
+// the project refreshed, so a failed or interrupted push leaves the
+// project and mobilefirst/ as they were.
+func buildAndPush(ctx context.Context, opts *WebupdateOptions, plan *webupdate.Plan) ([]webupdate.Archive, []PushResult, error) {
+	var staged *webupdate.Staged
+	_, err := writeWithProgress(ctx, opts.IO, plan.TotalBytes(), func(ctx context.Context, progress func(int64)) ([]webupdate.Archive, error) {
+		var err error
+		staged, err = plan.WriteStaged(ctx, progress)
+		return nil, err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+
+	uploads, err := pushBuilt(ctx, opts, staged.Archives)
+	if err != nil {
+		staged.Discard()
+		if len(uploads) > 0 && ctx.Err() == nil {
+			err = fmt.Errorf("%w (the server kept %d of %d uploads; the project and mobilefirst/ were not changed)", err, len(uploads), len(staged.Archives))
+		}
+		return nil, nil, err
+	}
+	archives, err := staged.Commit(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return archives, uploads, nil
 }
 
 func loadProject(ctx context.Context, f *cmdutil.Factory, dir string) (*cordova.Project, error) {
@@ -248,20 +276,21 @@ func isKeystore(path string) bool {
 	return ext == ".p12" || ext == ".pfx"
 }
 
-// writeWithProgress writes the plan's archives, with a progress bar on
-// stderr when it is a terminal.
-func writeWithProgress(ctx context.Context, io *iostreams.IOStreams, plan *webupdate.Plan) ([]webupdate.Archive, error) {
+// writeWithProgress runs write, which writes archives and reports the bytes
+// read so far, with a progress bar on stderr when it is a terminal.
+func writeWithProgress(ctx context.Context, io *iostreams.IOStreams, total int64,
+	write func(context.Context, func(int64)) ([]webupdate.Archive, error)) ([]webupdate.Archive, error) {
 	if !io.IsStderrTTY() {
-		return plan.Write(ctx, nil)
+		return write(ctx, nil)
 	}
-	bar := progressbar.NewOptions64(plan.TotalBytes(),
+	bar := progressbar.NewOptions64(total,
 		progressbar.OptionSetWriter(io.ErrOut),
 		progressbar.OptionSetDescription("packaging"),
 		progressbar.OptionShowBytes(true),
 		progressbar.OptionClearOnFinish(),
 		progressbar.OptionThrottle(100*time.Millisecond),
 	)
-	archives, err := plan.Write(ctx, func(n int64) { _ = bar.Set64(n) })
+	archives, err := write(ctx, func(n int64) { _ = bar.Set64(n) })
 	_ = bar.Finish()
 	return archives, err
 }
