@@ -94,20 +94,50 @@ func readPlatforms(ctx context.Context, root string) ([]Platform, error) {
 }
 
 // staleWarning compares the newest change under the root www/ with the
-// newest under the platform's www folder.
+// platform's www folder: the platform is stale when none of its files is
+// as new as that change, less staleTolerance.
 func staleWarning(ctx context.Context, root string, p Platform, source newestFile) (string, error) {
 	if source.path == "" {
 		return "", nil
 	}
-	shipped, err := newest(ctx, p.WWW)
-	if err != nil {
+	fresh, err := hasFileSince(ctx, p.WWW, source.modTime.Add(-staleTolerance))
+	if err != nil || fresh {
 		return "", err
-	}
-	if !source.modTime.After(shipped.modTime.Add(staleTolerance)) {
-		return "", nil
 	}
 	return fmt.Sprintf("%s is older than www/ (%s changed at %s): run \"cordova prepare %s\" to ship the latest changes",
 		relTo(root, p.WWW), relTo(root, source.path), source.modTime.UTC().Format(time.RFC3339), p.Name), nil
+}
+
+// errFound stops a walk that found what it looked for.
+var errFound = errors.New("found")
+
+// hasFileSince reports whether a file or folder under dir was modified at
+// or after t. It stops at the first one, which after "cordova prepare" is
+// usually among the first few entries.
+func hasFileSince(ctx context.Context, dir string, t time.Time) (bool, error) {
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if !info.ModTime().Before(t) {
+			return errFound
+		}
+		return nil
+	})
+	if errors.Is(err, errFound) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("compare modification times under %s: %w", dir, err)
+	}
+	return false, nil
 }
 
 type newestFile struct {
