@@ -261,22 +261,7 @@ func (s *SQLite) Apps(ctx context.Context, runtime string) ([]App, error) {
 	}
 	defer rows.Close()
 
-	var apps []App
-	for rows.Next() {
-		var appID, platform, appVersion string
-		if err := rows.Scan(&appID, &platform, &appVersion); err != nil {
-			return nil, fmt.Errorf("list apps of runtime %s: %w", runtime, err)
-		}
-		if n := len(apps); n == 0 || apps[n-1].AppID != appID || apps[n-1].Platform != platform {
-			apps = append(apps, App{AppID: appID, Platform: platform})
-		}
-		last := &apps[len(apps)-1]
-		last.Versions = append(last.Versions, appVersion)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list apps of runtime %s: %w", runtime, err)
-	}
-	return apps, nil
+	return collectApps(rows, runtime)
 }
 
 // BlobKeys returns the distinct sha256 values of all deployments and
