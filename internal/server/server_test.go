@@ -673,3 +673,30 @@ func TestConcurrentUploadsKeepOneActive(t *testing.T) {
 		}
 	}
 }
+
+func TestSameArchiveTwiceAddsNoHistory(t *testing.T) {
+	ts := startServer(t, t.TempDir(), nil)
+	first := buildArchive(t, appID, platform, appVersion, pluginVersion, sampleFiles("v1"), nil)
+	second := buildArchive(t, appID, platform, appVersion, pluginVersion, sampleFiles("v2"), nil)
+	url := webURL(ts, "mfp", appID, platform, appVersion)
+
+	for _, a := range []archive{first, second, second} {
+		req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(a.Data))
+		req.Header.Set("Content-Type", "application/zip")
+		req.SetBasicAuth("deployer", "deployer-password")
+		resp, ar := doAdmin(t, req)
+		if resp.StatusCode != http.StatusOK || ar.Deployment == nil || ar.Deployment.Checksum != a.Checksum {
+			t.Fatalf("upload: status %d, %+v", resp.StatusCode, ar)
+		}
+	}
+
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	req.SetBasicAuth("monitor", "monitor-password")
+	_, ar := doAdmin(t, req)
+	if ar.Deployment == nil || ar.Deployment.Checksum != second.Checksum {
+		t.Errorf("active deployment = %+v, want checksum %d", ar.Deployment, second.Checksum)
+	}
+	if len(ar.History) != 1 {
+		t.Errorf("history has %d deployments, want 1 (the repeated upload adds none): %+v", len(ar.History), ar.History)
+	}
+}

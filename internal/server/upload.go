@@ -64,6 +64,13 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 	attrs := append(appAttrs(key.Runtime, key.AppID, key.Platform, key.AppVersion), "user", user.Name)
 
 	d, err := s.receiveArchive(w, r, key)
+	if errors.Is(err, errAlreadyDeployed) {
+		s.log.Info("upload unchanged: archive already deployed", append(attrs, "checksum", d.Checksum, "sha256", d.SHA256)...)
+		s.metrics.uploads.WithLabelValues(uploadSuccess).Inc()
+		p := toProtocol(d)
+		s.adminOK(w, txUpload, protocol.AdminResponse{Deployment: &p})
+		return
+	}
 	if err != nil {
 		var rejected *uploadError
 		if !errors.As(err, &rejected) {
@@ -85,6 +92,10 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 	s.adminOK(w, txUpload, protocol.AdminResponse{Deployment: &p})
 }
 
+// errAlreadyDeployed is returned with the active deployment when an upload
+// is the archive that is already active.
+var errAlreadyDeployed = errors.New("archive already deployed")
+
 // receiveArchive spools, validates and stores an upload. Errors of type
 // *uploadError are the client's; others are the server's.
 func (s *Server) receiveArchive(w http.ResponseWriter, r *http.Request, key store.AppKey) (store.Deployment, error) {
@@ -104,6 +115,13 @@ func (s *Server) receiveArchive(w http.ResponseWriter, r *http.Request, key stor
 		return store.Deployment{}, err
 	}
 	d.DeployedBy = userFrom(r.Context()).Name
+
+	// The same archive pushed again, as CI re-runs do, changes nothing: a
+	// second history row would only push a real delta base out of the
+	// delta window.
+	if active, err := s.meta.Active(r.Context(), key); err == nil && active.SHA256 == d.SHA256 {
+		return active, errAlreadyDeployed
+	}
 
 	// The blob goes first and is synced, so the row committed next never
 	// points at missing bytes.

@@ -36,6 +36,10 @@ type PushOptions struct {
 	Runtime string
 	// Password overrides the profile's saved password and MFPDEV_PASSWORD.
 	Password string
+	// URL, when set, names the server directly instead of a profile, with
+	// Login (default "admin") as the user.
+	URL   string
+	Login string
 }
 
 // PushArchive is one archive to upload and what it is known to contain.
@@ -123,6 +127,17 @@ func resolvePushTarget(opts PushOptions) (*pushTarget, error) {
 		return nil, err
 	}
 	_, configured := cfg.Get(profile.Name)
+	if opts.URL != "" {
+		url, err := config.NormalizeURL(opts.URL)
+		if err != nil {
+			return nil, cmdutil.Usagef("--url: %v", err)
+		}
+		login := opts.Login
+		if login == "" {
+			login = config.LocalLogin
+		}
+		profile, configured = config.Profile{Name: url, URL: url, Login: login}, false
+	}
 
 	password, passwordFrom := opts.Password, "--password"
 	if password == "" {
@@ -132,6 +147,9 @@ func resolvePushTarget(opts PushOptions) (*pushTarget, error) {
 			ask = opts.Prompter.Password
 		}
 		password, err = config.ResolvePassword(profile, opts.Getenv, ask)
+		if errors.Is(err, config.ErrNoPassword) && opts.URL != "" {
+			return nil, cmdutil.Usagef("no password for login %q at %s: pass --password or set %s", profile.Login, profile.URL, config.EnvPassword)
+		}
 		if errors.Is(err, config.ErrNoPassword) {
 			return nil, &cmdutil.UsageError{Err: err}
 		}

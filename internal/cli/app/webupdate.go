@@ -34,6 +34,8 @@ type WebupdateOptions struct {
 	SignKey          string
 	KeystorePassword string
 	File             string
+	URL              string
+	Login            string
 	Password         string
 	JSON             bool
 	Profile          string
@@ -98,8 +100,14 @@ local server http://localhost:9080 with admin/admin.
 			if opts.File != "" && (len(opts.Platforms) > 0 || opts.SignKey != "") {
 				return cmdutil.Usagef("--file uploads an existing archive as it is: --platform and --sign-key do not apply")
 			}
-			if opts.Build && opts.Password != "" {
-				return cmdutil.Usagef("--build uploads nothing, so --password does not apply")
+			if opts.Build && (opts.Password != "" || opts.URL != "" || opts.Login != "") {
+				return cmdutil.Usagef("--build uploads nothing, so --url, --login and --password do not apply")
+			}
+			if opts.URL != "" && len(args) > 0 {
+				return cmdutil.Usagef("name either a server profile (%q) or --url, not both", args[0])
+			}
+			if opts.Login != "" && opts.URL == "" {
+				return cmdutil.Usagef("--login goes with --url; a server profile has its own login (mfpdev server edit NAME --login ID)")
 			}
 			if opts.Build && len(args) > 0 {
 				return cmdutil.Usagef("--build writes archives without uploading them, so it takes no server profile (got %q)", args[0])
@@ -116,6 +124,8 @@ local server http://localhost:9080 with admin/admin.
 	fl.StringSliceVar(&opts.Platforms, "platform", nil, "Platforms to package, comma-separated (default: every prepared platform)")
 	fl.StringVar(&opts.SignKey, "sign-key", "", "Sign the archives with the RSA private key in `file` (PEM PKCS#1 or PKCS#8, or a PKCS#12 keystore)")
 	fl.StringVar(&opts.KeystorePassword, "keystore-password", "", "Password of the PKCS#12 keystore given with --sign-key (default: $MFPDEV_KEYSTORE_PASSWORD, or a prompt on a terminal)")
+	fl.StringVar(&opts.URL, "url", "", "Push to the server at this base `URL` instead of a server profile, such as http://127.0.0.1:9081")
+	fl.StringVar(&opts.Login, "login", "", "User to push as with --url (default \"admin\")")
 	fl.StringVar(&opts.Password, "password", "", "Password of the server login (default: the profile's saved password, $MFPDEV_PASSWORD, or a prompt on a terminal)")
 	fl.StringVar(&opts.File, "file", "", "Upload the existing archive `zip` instead of building one")
 	fl.BoolVar(&opts.JSON, "json", false, "Print the archives as one JSON document on stdout")
@@ -345,6 +355,8 @@ func (opts *WebupdateOptions) pushOptions() PushOptions {
 		Profile:    opts.Profile,
 		Runtime:    opts.Runtime,
 		Password:   opts.Password,
+		URL:        opts.URL,
+		Login:      opts.Login,
 	}
 }
 

@@ -122,7 +122,13 @@ AWS_SECRET_ACCESS_KEY, or --s3-access-key-id and --s3-secret-key-file.
 Once the server listens, it prints "mfpdev: serving on URL (data in DIR)"
 on standard error, so scripts can wait for that line. SIGINT or SIGTERM stop
 it: it stops accepting connections and lets running requests finish within
---shutdown-timeout.` + "\n" + cmdutil.ExitStatusHelp,
+--shutdown-timeout.
+
+Exit status:
+  0  stopped by SIGINT or SIGTERM after running requests finished
+  1  the server failed to start or stopped on an error, or requests were
+     still running when --shutdown-timeout passed
+  2  invalid flags or arguments`,
 		Example: `  # Local server for development (user admin, password admin)
   mfpdev server start
 
@@ -450,7 +456,7 @@ func NewCmdHashPassword(f *cmdutil.Factory, runF func(*HashPasswordOptions) erro
 the file that "mfpdev server start --users" reads.
 
 On a terminal, mfpdev asks for the password without echoing it. Otherwise it
-reads the first line of standard input.` + "\n" + cmdutil.ExitStatusHelp,
+reads the first line of standard input.` + "\n" + cmdutil.ExitStatusLocalHelp,
 		Example: `  printf 'deployer:deployer:%s\n' "$(mfpdev server hash-password)" >> users.txt
   echo "$PASSWORD" | mfpdev server hash-password`,
 		Args: cobra.NoArgs,
