@@ -229,7 +229,7 @@ func (rd *reader) checkSignature(opts ReadOptions) bool {
 
 	if !signed {
 		if opts.RequireSignature {
-			rd.problem("", "archive not signed, but a signature is required: sign it with the private key that matches the app's directUpdateAuthenticityPublicKey")
+			rd.problem("", "archive not signed, but a signature by a trusted key is required: sign it with --sign-key and the private key of the trusted public key")
 		}
 
 		return false

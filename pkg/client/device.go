@@ -171,7 +171,7 @@ func readChecksumJS(root string) (uint32, error) {
 	path := filepath.Join(root, filepath.FromSlash(webres.ChecksumJSPath))
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return 0, fmt.Errorf("read checksum: %s not found: pass the checksum explicitly or prepare the web resources with checksum.js", path)
+		return 0, fmt.Errorf("read checksum: %s not found, so the folder is not the prepared www of a Cordova app with cordova-plugin-mfp: name such a folder, or give the checksum the device reports (--checksum with mfpdev device)", path)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("read checksum: %w", err)

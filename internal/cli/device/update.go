@@ -62,6 +62,11 @@ FAILURE_NOT_ENOUGH_SPACE, FAILURE_UNZIPPING, FAILURE_ALREADY_IN_PROGRESS,
 FAILURE_INTEGRITY, FAILURE_UNKNOWN. After FAILURE_INTEGRITY the next check
 tells the server, which then offers the full archive.
 
+The device's own state (a lock, a partial download, the integrity-failure
+flag and a journal of the folder swap) is kept beside the folder, in
+.mfpdev-device-<folder name>, never inside it; delete it to forget a
+partial download.
+
 Flags and defaults are those of "mfpdev device check".
 ` + exitStatusHelp,
 		Example: `  mfpdev device update --www platforms/android/app/src/main/assets/www
