@@ -2,7 +2,8 @@ package store
 
 import "fmt"
 
-// resultRows is what database/sql's *Rows and pgx's Rows have in common.
+// resultRows is the row iterator that database/sql's *Rows and pgx's Rows
+// both implement.
 type resultRows interface {
 	Next() bool
 	Scan(dest ...any) error

@@ -137,9 +137,9 @@ func Prepare(ctx context.Context, project *cordova.Project, opts Options) (*Plan
 	return plan, nil
 }
 
-// preparedFiles are what "cordova prepare" writes into every platform www
-// folder of a project that uses cordova-plugin-mfp; an archive without them
-// would break the app it is applied to.
+// preparedFiles are the files "cordova prepare" writes into every platform
+// www folder of a project that uses cordova-plugin-mfp. An archive without
+// them would break the app it is applied to.
 var preparedFiles = []string{"cordova.js", "cordova_plugins.js", "plugins/" + cordova.PluginID}
 
 func checkPrepared(project *cordova.Project, platform cordova.Platform) error {
