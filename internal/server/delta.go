@@ -267,3 +267,39 @@ func (s *Server) openDeltas() error {
 
 	return nil
 }
+
+// prebuildDeltas starts building, in the background, the deltas from the
+// Config.DeltaHistory deployments before d to d, so that devices that
+// check soon after an upload already get one. A build that finds every
+// build slot taken is left to the first check that needs it.
+func (s *Server) prebuildDeltas(ctx context.Context, d store.Deployment) {
+	if s.cfg.DeltaHistory <= 0 || (d.Signed && s.cfg.Signer == nil) {
+		return
+	}
+	history, err := s.meta.History(ctx, d.AppKey)
+	if err != nil {
+		s.log.Warn("delta prebuild skipped: reading the history failed",
+			append(appAttrs(d.Runtime, d.AppID, d.Platform, d.AppVersion), "err", err)...)
+		return
+	}
+
+	// A check offers the delta from the newest deployment with the
+	// device's checksum, so only that one per checksum is built.
+	seen := map[uint32]bool{d.Checksum: true}
+	n := 0
+	for _, base := range history {
+		if base.ID >= d.ID {
+			continue
+		}
+		if n++; n > s.cfg.DeltaHistory {
+			break
+		}
+		if seen[base.Checksum] {
+			continue
+		}
+		seen[base.Checksum] = true
+		if info, retry := s.deltas.lookup(ctx, s.deltas.keyFor(base, d), d); info == nil && retry {
+			s.deltas.start(base, d)
+		}
+	}
+}

@@ -88,6 +88,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 	s.log.Info("upload stored", append(attrs, "checksum", d.Checksum, "sha256", d.SHA256,
 		"packedSize", d.PackedSize, "signed", d.Signed, "pluginVersion", d.PluginVersion)...)
 	s.metrics.uploads.WithLabelValues(uploadSuccess).Inc()
+	s.prebuildDeltas(r.Context(), d)
 	p := toProtocol(d)
 	s.adminOK(w, txUpload, protocol.AdminResponse{Deployment: &p})
 }

@@ -108,7 +108,8 @@ wrongly signed archives are rejected.
 
 Delta archives: a device on one of the --delta-history deployments before
 the active one gets only the changed files, once the server has built that
-delta in the background and when it saves --delta-min-savings percent. To
+delta in the background (an upload starts the builds, and a check starts
+any still missing) and when it saves --delta-min-savings percent. To
 offer deltas of signed deployments, give the same key with --signing-key.
 
 Storage: by default SQLite and a blob folder in --data. With --database
