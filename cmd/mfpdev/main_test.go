@@ -110,7 +110,7 @@ func freePort() (string, error) {
 	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port), nil
 }
 
-// cmdWaitReady waits until GET URL answers 200, for at most 20 seconds:
+// cmdWaitReady waits until GET URL returns 200, for at most 20 seconds:
 // waitready URL.
 func cmdWaitReady(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {

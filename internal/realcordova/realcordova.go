@@ -227,7 +227,7 @@ func tail(s string, lines int) string {
 	return strings.Join(parts, "\n")
 }
 
-// PluginResult is what the plugin's checksumDir function returns for a
+// PluginResult is the result of the plugin's checksumDir function for a
 // folder, plus the filelist file it writes into it.
 type PluginResult struct {
 	Checksum uint32 `json:"checksum"`

@@ -222,7 +222,7 @@ func (s *Server) serveDelta(w http.ResponseWriter, r *http.Request, blob io.Read
 		"baseChecksum", base.Checksum)...)
 }
 
-// logSignedWithoutKey says at start that signed deployments get full
+// logSignedWithoutKey logs at start that signed deployments get full
 // archives only when the server has no signing key.
 func (s *Server) logSignedWithoutKey(ctx context.Context) {
 	if s.cfg.DeltaHistory <= 0 || s.cfg.Signer != nil {

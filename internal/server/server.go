@@ -139,9 +139,9 @@ type Config struct {
 	// must arrive whole within BodyTimeout (default DefaultBodyTimeout).
 	BodyTimeout time.Duration
 
-	// PresignedDownloads makes the download route of full archives answer
-	// with a redirect to a presigned URL of the blob store, which then
-	// serves the bytes. Blobs must implement store.Presigner.
+	// PresignedDownloads makes the download route respond with a redirect
+	// to a presigned URL of the blob store, which then serves the bytes of
+	// the full or delta archive. Blobs must implement store.Presigner.
 	PresignedDownloads bool
 	// PresignExpiry is how long a presigned URL stays valid
 	// (default DefaultPresignExpiry).

@@ -150,7 +150,7 @@ func (s *S3) String() string {
 
 func (s *S3) object(key string) string { return s.prefix + "sha256/" + key }
 
-// isS3NotFound reports whether err says that the object does not exist.
+// isS3NotFound reports whether err means that the object does not exist.
 // A bare 404 status does not suffice, because versitygw also returns 404
 // for an unknown access key.
 func isS3NotFound(err error) bool {

@@ -4,7 +4,7 @@
 //
 // Every request carries HTTP Basic credentials. Requests that get no
 // response or a 5xx status are retried a bounded number of times with
-// exponential backoff and jitter; a 4xx status is never retried. Errors
+// exponential backoff and jitter. A 4xx status is never retried. Errors
 // name the method, the URL (never the password), the status, the server's
 // reason and what to do next, and match the sentinel errors of this
 // package with errors.Is.

@@ -35,7 +35,7 @@ type HTTPError struct {
 	// Excerpt is the start of the body with control characters removed,
 	// set when the body carries no Details.
 	Excerpt string
-	// Hint says what to do next. Callers may replace it with advice that
+	// Hint is the next step to take. Callers may replace it with advice that
 	// names their own commands.
 	Hint string
 }

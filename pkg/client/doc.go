@@ -1,7 +1,7 @@
 // Package client implements the device side of a direct update, as the
-// cordova-plugin-mfp runtime performs it on a phone: report the checksum of
-// the current web resources, download the archive the server offers, verify
-// it, and replace the web resources folder.
+// cordova-plugin-mfp runtime performs it on a phone. A device reports the
+// checksum of its current web resources, downloads the archive the server
+// offers, verifies it, and replaces its web resources folder.
 //
 // A Device works on a folder of web resources (WWW) and keeps its own state
 // in a hidden folder beside it, never inside it:

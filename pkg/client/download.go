@@ -202,7 +202,7 @@ func writeAt(path string, offset int64, body io.Reader, size int64, progress Pro
 }
 
 // progressWriter reports progress and remembers write errors, so that a
-// full disk is told apart from a broken connection.
+// full disk is distinguished from a broken connection.
 type progressWriter struct {
 	w        io.Writer
 	done     int64

@@ -54,7 +54,7 @@ func openState(www string) (*state, error) {
 	dir := stateDir(abs)
 
 	// WWW is missing only after a process was killed between the two
-	// renames of a swap, and then the journal says how to put it back.
+	// renames of a swap, and then the journal records how to put it back.
 	info, err := os.Stat(abs)
 	switch {
 	case errors.Is(err, os.ErrNotExist) && !exists(filepath.Join(dir, journalName)):

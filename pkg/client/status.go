@@ -11,8 +11,8 @@ type Status string
 
 // Update outcomes.
 const (
-	// StatusUpToDate means there was nothing to apply; UpdateResult.Reason
-	// says why (up-to-date, no-web-resources, plugin-version-mismatch).
+	// StatusUpToDate means there was nothing to apply. UpdateResult.Reason
+	// gives the cause: up-to-date, no-web-resources or plugin-version-mismatch.
 	StatusUpToDate Status = "UP_TO_DATE"
 	// StatusSuccess means the new web resources are in place.
 	StatusSuccess Status = "SUCCESS"

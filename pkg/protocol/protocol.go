@@ -52,7 +52,7 @@ type CheckRequest struct {
 	IntegrityFailure bool `json:"integrityFailure,omitempty"`
 }
 
-// CheckResponse is the server's answer to a CheckRequest.
+// CheckResponse is the server's response to a CheckRequest.
 type CheckResponse struct {
 	UpdateAvailable bool `json:"updateAvailable"`
 	// Reason is one of the Reason… constants.

@@ -1,8 +1,8 @@
 // Package version parses the two versions a direct update is keyed on: the
 // app version from config.xml (the widget's version attribute) and the
-// cordova-plugin-mfp version, and implements the rule that decides whether
-// an archive built with one plugin version may be applied by a device
-// running another.
+// cordova-plugin-mfp version. It also implements the rule that decides
+// whether a device running one plugin version may apply an archive built
+// with another.
 package version
 
 import (

@@ -113,8 +113,8 @@ func verifyRun(ctx context.Context, opts *VerifyOptions) error {
 
 // trustedKey returns the key named by --public-key or by the project's
 // config.xml, and where it came from. The key is nil when neither is
-// given, or when the project's config.xml names no key (its devices accept
-// unsigned archives); source is then the config.xml path.
+// given, or when the project's config.xml names no key, because its devices
+// accept unsigned archives. source is then the config.xml path.
 func trustedKey(ctx context.Context, opts *VerifyOptions) (*rsa.PublicKey, string, error) {
 	if opts.PublicKey != "" {
 		key, err := signing.ParsePublicKeyBase64(opts.PublicKey)

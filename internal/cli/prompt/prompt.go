@@ -1,4 +1,4 @@
-// Package prompt asks the user for values on a terminal. Commands depend on
+// Package prompt reads values the user types at a terminal prompt. Commands depend on
 // the Prompter interface only, so that the survey library (archived
 // upstream) can be replaced without touching them, and tests can answer
 // prompts without a terminal.
@@ -14,9 +14,9 @@ import (
 // ErrCancelled is returned when the user interrupts a prompt with Ctrl-C.
 var ErrCancelled = errors.New("cancelled")
 
-// Prompter asks the user for one value at a time.
+// Prompter prompts the user for one value at a time.
 type Prompter interface {
-	// Input asks for a line of text; defaultValue is returned for an empty answer.
+	// Input prompts for a line of text and returns defaultValue for an empty input.
 	Input(message, defaultValue string) (string, error)
 	// Password asks for a secret without echoing it.
 	Password(message string) (string, error)

@@ -25,7 +25,7 @@ type AddOptions struct {
 	NoVerify    bool
 
 	// SetDefaultGiven and PasswordGiven record whether the flags were
-	// given, because their zero values are valid answers.
+	// given, because their zero values are valid values.
 	SetDefaultGiven bool
 	PasswordGiven   bool
 }
@@ -141,7 +141,7 @@ func addRun(opts *AddOptions) error {
 	return nil
 }
 
-// askMissing asks on a terminal for the name, URL, login and password not
+// askMissing prompts on a terminal for the name, URL, login and password not
 // given, and without a terminal names the missing flag.
 func (opts *AddOptions) askMissing(canPrompt bool) error {
 	var err error
@@ -212,7 +212,7 @@ func (opts *AddOptions) verify(p config.Profile, canPrompt bool) error {
 	return verifyServer(opts.context(), opts.HTTPClient(), p, password)
 }
 
-// decideDefault asks on a terminal whether the new profile becomes the
+// decideDefault prompts on a terminal for whether the new profile becomes the
 // default when other profiles exist and --setdefault was not given.
 func (opts *AddOptions) decideDefault(cfg *config.Config, canPrompt bool) error {
 	if opts.SetDefaultGiven || !canPrompt || len(cfg.Profiles) == 0 {

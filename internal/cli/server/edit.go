@@ -141,8 +141,8 @@ func (opts *EditOptions) anyChange() bool {
 	return false
 }
 
-// askChanges asks for the URL, login and password, keeping the current
-// value on an empty answer.
+// askChanges prompts for the URL, login and password, keeping the current
+// value on an empty input.
 func (opts *EditOptions) askChanges(old config.Profile, path string) error {
 	url, err := opts.Prompter.Input("Server URL:", old.URL)
 	if err != nil {

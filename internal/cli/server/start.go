@@ -70,7 +70,7 @@ type StartOptions struct {
 	BodyTimeout           time.Duration
 	Delta                 DeltaOptions
 
-	// Store is where deployments and archives are kept.
+	// Store is the location of the deployment metadata and the archives.
 	Store StoreOptions
 }
 
