@@ -3,11 +3,13 @@ package main
 import (
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -99,15 +101,43 @@ func cmdCopyDir(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 }
 
-// freePort returns a TCP port on 127.0.0.1 that was free a moment ago, for
-// a server a script starts.
+// Ports for the servers scripts start come from testPortFirst up to
+// testPortLast, below the kernel's ephemeral range (32768 and up on Linux,
+// 49152 and up on macOS and Windows). A port the kernel hands out for ":0"
+// can be taken by any other test the moment we close it; a port from this
+// range is only ever handed out by freePort, which never hands it out twice.
+const (
+	testPortFirst = 10000
+	testPortLast  = 19999
+)
+
+var (
+	portsMu    sync.Mutex
+	portsTaken = map[int]bool{}
+)
+
+// freePort returns a TCP port on 127.0.0.1 that no other script of this
+// test binary got and that was free a moment ago, for a server a script
+// starts.
 func freePort() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
+	portsMu.Lock()
+	defer portsMu.Unlock()
+	const span = testPortLast - testPortFirst + 1
+	start := rand.IntN(span)
+	for i := range span {
+		port := testPortFirst + (start+i)%span
+		if portsTaken[port] {
+			continue
+		}
+		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		portsTaken[port] = true
+		return strconv.Itoa(port), nil
 	}
-	defer l.Close()
-	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port), nil
+	return "", fmt.Errorf("no free port on 127.0.0.1 between %d and %d", testPortFirst, testPortLast)
 }
 
 // cmdWaitReady waits until GET URL returns 200, for at most 20 seconds:
