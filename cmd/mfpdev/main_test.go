@@ -101,43 +101,41 @@ func cmdCopyDir(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 }
 
-// Ports for the servers scripts start come from testPortFirst up to
-// testPortLast, below the kernel's ephemeral range (32768 and up on Linux,
-// 49152 and up on macOS and Windows). A port the kernel hands out for ":0"
-// can be taken by any other test the moment we close it; a port from this
-// range is only ever handed out by freePort, which never hands it out twice.
+// Script servers get ports from testPortFirst to testPortLast, below the
+// Linux ephemeral range (32768 to 60999 by default). The kernel never hands
+// these out for ":0", so another test cannot take one after freePort closes it.
 const (
 	testPortFirst = 10000
 	testPortLast  = 19999
 )
 
 var (
-	portsMu    sync.Mutex
-	portsTaken = map[int]bool{}
+	usedPortsMutex sync.Mutex
+	usedPorts      = map[int]bool{}
 )
 
-// freePort returns a TCP port on 127.0.0.1 that no other script of this
-// test binary got and that was free a moment ago, for a server a script
-// starts.
+// freePort returns a free TCP port on 127.0.0.1 for a server that a script
+// starts. It never returns the same port twice in one test binary.
 func freePort() (string, error) {
-	portsMu.Lock()
-	defer portsMu.Unlock()
-	const span = testPortLast - testPortFirst + 1
-	start := rand.IntN(span)
-	for i := range span {
-		port := testPortFirst + (start+i)%span
-		if portsTaken[port] {
+	usedPortsMutex.Lock()
+	defer usedPortsMutex.Unlock()
+
+	const count = testPortLast - testPortFirst + 1
+	offset := rand.IntN(count)
+	for i := range count {
+		port := testPortFirst + (offset+i)%count
+		if usedPorts[port] {
 			continue
 		}
-		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		listener, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 		if err != nil {
 			continue
 		}
-		l.Close()
-		portsTaken[port] = true
+		listener.Close()
+		usedPorts[port] = true
 		return strconv.Itoa(port), nil
 	}
-	return "", fmt.Errorf("no free port on 127.0.0.1 between %d and %d", testPortFirst, testPortLast)
+	return "", fmt.Errorf("no free port on 127.0.0.1 from %d to %d: stop the servers that use them", testPortFirst, testPortLast)
 }
 
 // cmdWaitReady waits until GET URL returns 200, for at most 20 seconds:
