@@ -48,7 +48,7 @@ func TestReadRules(t *testing.T) {
 		{"metadata missing", withEntries(t, valid, func(e []rawEntry) []rawEntry { return e[:len(e)-1] }), MetadataName, "missing"},
 		{"metadata not JSON", withEntries(t, valid, func(e []rawEntry) []rawEntry { return replaced(e, MetadataName, []byte("{")) }), MetadataName, "invalid JSON"},
 		{"metadata field missing", withEntries(t, valid, func(e []rawEntry) []rawEntry {
-			return replaced(e, MetadataName, []byte(`{"formatVersion":1,"appId":"a","platform":"android","appVersion":"1","pluginVersion":"8.0.1","checksum":1,"size":1,"files":1,"unpackedSize":1,"digests":[]}`))
+			return replaced(e, MetadataName, []byte(`{"formatVersion":2,"appId":"a","platform":"android","appVersion":"1","pluginVersion":"8.0.1","checksum":1,"size":1,"files":1,"unpackedSize":1,"digests":{"paths":[],"content":[],"sizes":[],"sha256":[]}}`))
 		}), MetadataName, `"platformVersion" missing`},
 		{"filelist missing", withEntries(t, valid, func(e []rawEntry) []rawEntry { return renamed(e, "www/filelist", "www/filelist.txt") }), "www/filelist", "missing"},
 		{"filelist differs", withEntries(t, valid, func(e []rawEntry) []rawEntry { return replaced(e, "www/filelist", []byte("/index.html")) }), "www/filelist", "differs"},
