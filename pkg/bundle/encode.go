@@ -16,22 +16,13 @@ import (
 	"github.com/klauspost/compress/flate"
 )
 
-// compressionLevel is the Deflate level of klauspost/compress/flate for
-// files of smallFileMax bytes and more: the best ratio of its fast
-// encoders (levels 1 to 6). Measured on an Ionic app's www folder (13,590
-// files, 85 MB) on a 2-core Xeon, its entries were 3.2% larger than those
-// of Info-ZIP "zip -6" and the writer took 40% of zip's CPU time. Level 7
-// gave entries 1.2% larger for 65%, and level 8 entries 0.2% smaller for
-// 86%.
+// compressionLevel is the Deflate level of klauspost/compress/flate used
+// for every entry: the best ratio of its fast encoders (levels 1 to 6).
+// Measured on an Ionic app's www folder (13,590 files, 85 MB) on a 2-core
+// Xeon, its entries were 3.2% larger than those of Info-ZIP "zip -6" and
+// the writer took 40% of zip's CPU time. Level 7 gave entries 1.2% larger
+// for 65%, and level 8 entries 0.2% smaller for 86%.
 const compressionLevel = 6
-
-// Files smaller than smallFileMax bytes are compressed at smallFileLevel.
-// On the same folder, level 8 compressed its 7,958 distinct files under
-// 16 KiB 1.1% smaller than level 6, in the same CPU time.
-const (
-	smallFileMax   = 16 << 10
-	smallFileLevel = 8
-)
 
 // storedExtensions lists file types that are already compressed: deflating
 // them costs time and saves next to nothing, so they are stored.
@@ -87,35 +78,17 @@ type encoder struct {
 	spillDir string
 	in       []byte
 	out      bytes.Buffer
-	fw       *flate.Writer // at compressionLevel
-	fwSmall  *flate.Writer // at smallFileLevel, created on first use
+	fw       *flate.Writer
 	chunk    []byte
 }
 
 func newEncoder(spillDir string) *encoder {
-	return &encoder{spillDir: spillDir, fw: newFlateWriter(compressionLevel)}
-}
-
-// newFlateWriter returns a Deflate writer at level, which must be valid.
-func newFlateWriter(level int) *flate.Writer {
-	fw, err := flate.NewWriter(io.Discard, level)
+	fw, err := flate.NewWriter(io.Discard, compressionLevel)
 	if err != nil {
-		panic(err) // level is one of the constants above
+		panic(err) // compressionLevel is a valid constant
 	}
 
-	return fw
-}
-
-// writerFor returns the worker's Deflate writer for a file of size bytes.
-func (e *encoder) writerFor(size int) *flate.Writer {
-	if size >= smallFileMax {
-		return e.fw
-	}
-	if e.fwSmall == nil {
-		e.fwSmall = newFlateWriter(smallFileLevel)
-	}
-
-	return e.fwSmall
+	return &encoder{spillDir: spillDir, fw: fw}
 }
 
 // encodeItem encodes the sources of one item. Sources with the same size
@@ -227,11 +200,10 @@ func (e *encoder) encodeBytes(data []byte, name string, scratch bool) *blob {
 	b := &blob{size: int64(len(data)), crc: crc32.ChecksumIEEE(data), sum: sha256.Sum256(data)}
 
 	if !isCompressedType(name) && len(data) > 0 {
-		fw := e.writerFor(len(data))
 		e.out.Reset()
-		fw.Reset(&e.out)
-		fw.Write(data) // writes to a bytes.Buffer return no error
-		fw.Close()
+		e.fw.Reset(&e.out)
+		e.fw.Write(data) // writes to a bytes.Buffer return no error
+		e.fw.Close()
 		if e.out.Len() < len(data) {
 			b.method, b.data, b.packed = zip.Deflate, bytes.Clone(e.out.Bytes()), int64(e.out.Len())
 			return b
