@@ -76,13 +76,16 @@ func WriteDelta(ctx context.Context, job Job, keep []string, opts WriteOptions) 
 	if err := checkKeep(job, keep); err != nil {
 		return Result{}, err
 	}
+	if err := opts.validate(); err != nil {
+		return Result{}, err
+	}
 
 	jobs := []Job{job}
 	items, err := planItems(jobs)
 	if err != nil {
 		return Result{}, err
 	}
-	outs, err := createOutputs(jobs, opts.ModTime)
+	outs, err := createOutputs(jobs, opts)
 	if err != nil {
 		return Result{}, err
 	}
@@ -104,7 +107,7 @@ func WriteDelta(ctx context.Context, job Job, keep []string, opts WriteOptions) 
 // writeDeltaOutput writes the www/ entries, ddu.script and the metadata
 // of a delta archive into o.
 func writeDeltaOutput(ctx context.Context, o *output, items []*item, keep []string, opts WriteOptions) (Result, error) {
-	if err := runPipeline(ctx, items, []*output{o}, filepath.Dir(o.job.Dest), opts.Progress); err != nil {
+	if err := runPipeline(ctx, items, []*output{o}, filepath.Dir(o.job.Dest), opts); err != nil {
 		return Result{}, err
 	}
 	if err := ctx.Err(); err != nil {

@@ -16,13 +16,13 @@ import (
 	"github.com/klauspost/compress/flate"
 )
 
-// compressionLevel is the Deflate level of klauspost/compress/flate used
-// for every entry: the best ratio of its fast encoders (levels 1 to 6).
-// Measured on an Ionic app's www folder (13,590 files, 85 MB) on a 2-core
-// Xeon, its entries were 3.2% larger than those of Info-ZIP "zip -6" and
-// the writer took 40% of zip's CPU time. Level 7 gave entries 1.2% larger
-// for 65%, and level 8 entries 0.2% smaller for 86%.
-const compressionLevel = 6
+// DefaultLevel is the Deflate level of klauspost/compress/flate used when
+// WriteOptions.Level is 0: the best ratio of its fast encoders (levels 1
+// to 6). On an Ionic app of 13,590 files and 85 MB, on 2 cores, the archive
+// was 1.045 times the size of Info-ZIP "zip -6"'s in 0.32 times its wall
+// time. Level 7 gave 1.026 times in 0.45, and level 8 1.011 times in 0.56
+// (docs/benchmarks.md).
+const DefaultLevel = 6
 
 // storedExtensions lists file types that are already compressed: deflating
 // them costs time and saves next to nothing, so they are stored.
@@ -82,10 +82,12 @@ type encoder struct {
 	chunk    []byte
 }
 
-func newEncoder(spillDir string) *encoder {
-	fw, err := flate.NewWriter(io.Discard, compressionLevel)
+// newEncoder returns a worker's encoder. level must be a valid Deflate
+// level, which WriteOptions.validate checks.
+func newEncoder(spillDir string, level int) *encoder {
+	fw, err := flate.NewWriter(io.Discard, level)
 	if err != nil {
-		panic(err) // compressionLevel is a valid constant
+		panic(err)
 	}
 
 	return &encoder{spillDir: spillDir, fw: fw}

@@ -18,10 +18,10 @@ import (
 )
 
 // createOutputs creates the destination folders and one temp file per job.
-func createOutputs(jobs []Job, modTime time.Time) ([]*output, error) {
+func createOutputs(jobs []Job, opts WriteOptions) ([]*output, error) {
 	outs := make([]*output, 0, len(jobs))
 	for i := range jobs {
-		o, err := newOutput(&jobs[i], modTime)
+		o, err := newOutput(&jobs[i], opts.ModTime, opts.level())
 		if err != nil {
 			for _, o := range outs {
 				o.discard()
@@ -35,7 +35,7 @@ func createOutputs(jobs []Job, modTime time.Time) ([]*output, error) {
 	return outs, nil
 }
 
-func newOutput(job *Job, modTime time.Time) (*output, error) {
+func newOutput(job *Job, modTime time.Time, level int) (*output, error) {
 	dir := filepath.Dir(job.Dest)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("write archive %s: %w", job.Dest, err)
@@ -53,7 +53,7 @@ func newOutput(job *Job, modTime time.Time) (*output, error) {
 		return nil, fmt.Errorf("write archive %s: %w", job.Dest, err)
 	}
 
-	o := &output{job: job, modTime: modTime, file: f}
+	o := &output{job: job, modTime: modTime, level: level, file: f}
 	o.hasher = newTailHasher(f, signing.CommentSize)
 	o.buf = bufio.NewWriterSize(o.hasher, 64<<10)
 	o.zw = zip.NewWriter(o.buf)
@@ -235,7 +235,7 @@ func (o *output) discard() {
 // that it has no data descriptor.
 func writeRootFile(o *output, name string, raw []byte) error {
 	var packed bytes.Buffer
-	fw, err := flate.NewWriter(&packed, compressionLevel)
+	fw, err := flate.NewWriter(&packed, o.level)
 	if err != nil {
 		return err
 	}

@@ -40,6 +40,27 @@ type WriteOptions struct {
 	// Progress, when set, receives the number of bytes read so far. It is
 	// called from one goroutine at a time.
 	Progress func(n int64)
+	// Level is the Deflate level, from 1 (fastest) to 9 (smallest); 0
+	// means DefaultLevel.
+	Level int
+}
+
+// validate rejects a Level outside 0 to 9.
+func (o WriteOptions) validate() error {
+	if o.Level < 0 || o.Level > 9 {
+		return fmt.Errorf("compression level %d is invalid: use 1 (fastest) to 9 (smallest), or 0 for the default %d", o.Level, DefaultLevel)
+	}
+
+	return nil
+}
+
+// level returns the Deflate level to write with.
+func (o WriteOptions) level() int {
+	if o.Level == 0 {
+		return DefaultLevel
+	}
+
+	return o.Level
 }
 
 // Result describes one archive written.
@@ -57,12 +78,15 @@ type Result struct {
 // archive is complete. On error or cancellation no temp file remains and
 // the previous archives are untouched. Results are in the order of jobs.
 func WriteArchives(ctx context.Context, jobs []Job, opts WriteOptions) ([]Result, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
 	items, err := planItems(jobs)
 	if err != nil {
 		return nil, err
 	}
 
-	outs, err := createOutputs(jobs, opts.ModTime)
+	outs, err := createOutputs(jobs, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -92,7 +116,7 @@ func WriteArchives(ctx context.Context, jobs []Job, opts WriteOptions) ([]Result
 // writeAll runs the compression pipeline and finishes every archive.
 func writeAll(ctx context.Context, items []*item, outs []*output, opts WriteOptions) ([]Result, error) {
 	spillDir := filepath.Dir(outs[0].job.Dest)
-	if err := runPipeline(ctx, items, outs, spillDir, opts.Progress); err != nil {
+	if err := runPipeline(ctx, items, outs, spillDir, opts); err != nil {
 		return nil, err
 	}
 
@@ -132,7 +156,7 @@ type task struct {
 
 // runPipeline reads and compresses items with GOMAXPROCS workers and
 // appends them to the archives in item order.
-func runPipeline(ctx context.Context, items []*item, outs []*output, spillDir string, progress func(int64)) error {
+func runPipeline(ctx context.Context, items []*item, outs []*output, spillDir string, opts WriteOptions) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -149,7 +173,7 @@ func runPipeline(ctx context.Context, items []*item, outs []*output, spillDir st
 		go func() {
 			defer wg.Done()
 
-			enc := newEncoder(spillDir)
+			enc := newEncoder(spillDir, opts.level())
 			for t := range work {
 				t.done <- enc.encodeItem(ctx, t.item)
 			}
@@ -176,8 +200,8 @@ func runPipeline(ctx context.Context, items []*item, outs []*output, spillDir st
 		}
 
 		read += res.read
-		if progress != nil && res.read > 0 && firstErr == nil {
-			progress(read)
+		if opts.Progress != nil && res.read > 0 && firstErr == nil {
+			opts.Progress(read)
 		}
 	}
 	wg.Wait()
@@ -235,6 +259,7 @@ func writeItem(it *item, res *itemResult, outs []*output) error {
 type output struct {
 	job     *Job
 	modTime time.Time
+	level   int // Deflate level of the root files
 	file    *os.File
 	hasher  *tailHasher
 	buf     *bufio.Writer

@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -285,5 +286,22 @@ func TestWriteRejectsInvalidInput(t *testing.T) {
 				t.Errorf("archive written despite the error")
 			}
 		})
+	}
+}
+
+func TestWriteRejectsInvalidLevel(t *testing.T) {
+	dest := filepath.Join(t.TempDir(), "app.zip")
+	files := []SourceFile{{Path: "a.js", Content: []byte("x")}}
+	for _, level := range []int{-1, 10} {
+		_, err := WriteArchives(context.Background(), []Job{{Dest: dest, Files: files}}, WriteOptions{Level: level})
+		if err == nil {
+			t.Fatalf("level %d: no error", level)
+		}
+		if want := fmt.Sprintf("compression level %d is invalid", level); !strings.Contains(err.Error(), want) {
+			t.Errorf("level %d: error %q, want it to contain %q", level, err, want)
+		}
+		if _, err := os.Stat(dest); !os.IsNotExist(err) {
+			t.Errorf("level %d: archive written despite the error", level)
+		}
 	}
 }

@@ -44,6 +44,9 @@ type Options struct {
 	BuildTime time.Time
 	// CreatedBy is recorded in the archive metadata, such as "mfpdev 1.2.0".
 	CreatedBy string
+	// CompressionLevel is the Deflate level, from 1 (fastest) to 9
+	// (smallest); 0 means bundle.DefaultLevel.
+	CompressionLevel int
 }
 
 // Plan is a validated build: everything Write needs, computed without
@@ -99,6 +102,9 @@ var ErrSigningKeyMismatch = errors.New("signing key does not match config.xml")
 // Prepare reads the project, scans the selected platforms and checks the
 // signing key. It writes nothing.
 func Prepare(ctx context.Context, project *cordova.Project, opts Options) (*Plan, error) {
+	if opts.CompressionLevel < 0 || opts.CompressionLevel > 9 {
+		return nil, fmt.Errorf("compression level %d is invalid: use 1 (fastest) to 9 (smallest)", opts.CompressionLevel)
+	}
 	if err := checkSigningKey(project, opts.SigningKey); err != nil {
 		return nil, err
 	}
@@ -328,7 +334,7 @@ func (p *Plan) jobs(dir string) []bundle.Job {
 }
 
 func (p *Plan) writeOptions(progress func(int64)) bundle.WriteOptions {
-	opts := bundle.WriteOptions{ModTime: p.options.BuildTime, Progress: progress}
+	opts := bundle.WriteOptions{ModTime: p.options.BuildTime, Progress: progress, Level: p.options.CompressionLevel}
 	if key := p.options.SigningKey; key != nil {
 		opts.Signer = key
 	}

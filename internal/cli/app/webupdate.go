@@ -16,6 +16,7 @@ import (
 	"github.com/mfpdev/mfpdev/internal/cli/cmdutil"
 	"github.com/mfpdev/mfpdev/internal/cli/iostreams"
 	"github.com/mfpdev/mfpdev/internal/cli/prompt"
+	"github.com/mfpdev/mfpdev/pkg/bundle"
 	"github.com/mfpdev/mfpdev/pkg/cordova"
 	"github.com/mfpdev/mfpdev/pkg/signing"
 	"github.com/mfpdev/mfpdev/pkg/webres"
@@ -38,6 +39,7 @@ type WebupdateOptions struct {
 	Login            string
 	Password         string
 	JSON             bool
+	CompressionLevel int
 	Profile          string
 	Runtime          string
 }
@@ -61,8 +63,11 @@ Each archive carries the web-resources checksum that the app reports, in
 plugins/cordova-plugin-mfp/worklight/checksum.js, and the fresh filelist.
 mfpdev also writes both into the platform www folders and records the
 checksum in config.xml (mfp:appChecksum), changing nothing else there.
-Archives are reproducible: the same folders give the same bytes. Entry times
-come from SOURCE_DATE_EPOCH, or are 1980-01-01 when it is not set.
+Archives are reproducible: the same folders and options give the same bytes.
+Entry times come from SOURCE_DATE_EPOCH, or are 1980-01-01 when it is not set.
+Files are deflated at level 6. Every device downloads the archive, so for a
+release --compression-level 8 or 9 can be worth its slower build: on a large
+Ionic app, level 8 made the archive 3% smaller and the build 1.7 times slower.
 
 When config.xml sets directUpdateAuthenticityPublicKey, devices accept only
 archives signed with the matching private key, so --sign-key is required and
@@ -97,8 +102,11 @@ local server http://localhost:9080 with admin/admin.
 			if opts.File != "" && opts.Build {
 				return cmdutil.Usagef("--file uploads an existing archive and cannot be used with --build")
 			}
-			if opts.File != "" && (len(opts.Platforms) > 0 || opts.SignKey != "") {
-				return cmdutil.Usagef("--file uploads an existing archive as it is: --platform and --sign-key do not apply")
+			if opts.File != "" && (len(opts.Platforms) > 0 || opts.SignKey != "" || cmd.Flags().Changed("compression-level")) {
+				return cmdutil.Usagef("--file uploads an existing archive as it is: --platform, --sign-key and --compression-level do not apply")
+			}
+			if opts.CompressionLevel < 1 || opts.CompressionLevel > 9 {
+				return cmdutil.Usagef("--compression-level %d is invalid: use 1 (fastest) to 9 (smallest archive); the default is %d", opts.CompressionLevel, bundle.DefaultLevel)
 			}
 			if opts.Build && (opts.Password != "" || opts.URL != "" || opts.Login != "") {
 				return cmdutil.Usagef("--build uploads nothing, so --url, --login and --password do not apply")
@@ -128,6 +136,7 @@ local server http://localhost:9080 with admin/admin.
 	fl.StringVar(&opts.Login, "login", "", "User to push as with --url (default \"admin\")")
 	fl.StringVar(&opts.Password, "password", "", "Password of the server login (default: the profile's saved password, $MFPDEV_PASSWORD, or a prompt on a terminal)")
 	fl.StringVar(&opts.File, "file", "", "Upload the existing archive `zip` instead of building one")
+	fl.IntVar(&opts.CompressionLevel, "compression-level", bundle.DefaultLevel, "Deflate `level` from 1 (fastest) to 9 (smallest archive)")
 	fl.BoolVar(&opts.JSON, "json", false, "Print the archives as one JSON document on stdout")
 	return cmd
 }
@@ -166,10 +175,11 @@ func webupdateRun(ctx context.Context, opts *WebupdateOptions) error {
 	}
 
 	plan, err := webupdate.Prepare(ctx, project, webupdate.Options{
-		Platforms:  opts.Platforms,
-		SigningKey: key,
-		BuildTime:  buildTime,
-		CreatedBy:  "mfpdev " + opts.Factory.Version,
+		Platforms:        opts.Platforms,
+		SigningKey:       key,
+		BuildTime:        buildTime,
+		CreatedBy:        "mfpdev " + opts.Factory.Version,
+		CompressionLevel: opts.CompressionLevel,
 	})
 	if err != nil {
 		return err
