@@ -220,6 +220,18 @@ func uploadOne(ctx context.Context, streams *iostreams.IOStreams, target *pushTa
 // password, or the profile command. It turns the error into an AuthError,
 // which exits with status 4.
 func explainPushError(err error, target *pushTarget, a PushArchive) error {
+	server := "server profile " + target.profile.Name
+	if !target.configured {
+		server = "server " + target.profile.URL
+	}
+	action := fmt.Sprintf("push to %s: upload %s %s %s", server, a.AppID, a.Platform, a.AppVersion)
+	return explainRejectedLogin(err, target, action)
+}
+
+// explainRejectedLogin returns a 401 from the server of target as an
+// AuthError prefixed with action, with a hint naming the login to fix.
+// Other errors are returned as they are.
+func explainRejectedLogin(err error, target *pushTarget, action string) error {
 	var httpErr *adminclient.HTTPError
 	if !errors.As(err, &httpErr) || httpErr.StatusCode != http.StatusUnauthorized {
 		return err
@@ -228,19 +240,21 @@ func explainPushError(err error, target *pushTarget, a PushArchive) error {
 	rejected := *httpErr
 	name, login := target.profile.Name, target.profile.Login
 	switch {
+	case (target.passwordFrom == "--password" || target.passwordFrom == config.EnvPassword) && !target.configured:
+		rejected.Hint = fmt.Sprintf("the server rejected login %q with the password from %s: check that password, "+
+			"or pass the right user with --login", login, target.passwordFrom)
+	case target.passwordFrom == "--password" || target.passwordFrom == config.EnvPassword:
+		rejected.Hint = fmt.Sprintf("the server rejected login %q with the password from %s: check that password, "+
+			"or the login with: mfpdev server edit %s", login, target.passwordFrom, name)
 	case !target.configured:
 		rejected.Hint = fmt.Sprintf("the server rejected the built-in login %s/%s of the local server: "+
 			"add a profile with the server's login: mfpdev server add NAME --url %s --login LOGIN",
 			config.LocalLogin, config.LocalPassword, target.profile.URL)
-	case target.passwordFrom == "--password" || target.passwordFrom == config.EnvPassword:
-		rejected.Hint = fmt.Sprintf("the server rejected login %q with the password from %s: check that password, "+
-			"or the login with: mfpdev server edit %s", login, target.passwordFrom, name)
 	default:
 		rejected.Hint = fmt.Sprintf("the server rejected login %q: check the login and password of server profile %s: "+
 			"mfpdev server edit %s", login, name, name)
 	}
-	return &cmdutil.AuthError{Err: fmt.Errorf("push to server profile %s: upload %s %s %s: %w",
-		name, a.AppID, a.Platform, a.AppVersion, &rejected)}
+	return &cmdutil.AuthError{Err: fmt.Errorf("%s: %w", action, &rejected)}
 }
 
 // archiveFromFile reads the identity and checksum of the archive at path
