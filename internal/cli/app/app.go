@@ -17,5 +17,7 @@ func NewCmdApp(f *cmdutil.Factory) *cobra.Command {
 	}
 	cmd.AddCommand(NewCmdWebupdate(f, nil))
 	cmd.AddCommand(NewCmdConfig(f, nil))
+	cmd.AddCommand(NewCmdDeployments(f, nil))
+	cmd.AddCommand(NewCmdUndeploy(f, nil))
 	return cmd
 }
