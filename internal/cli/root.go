@@ -32,8 +32,8 @@ func Main() cmdutil.ExitCode {
 	f := cmdutil.NewFactory(version)
 	root := NewCmdRoot(f)
 	root.SetArgs(os.Args[1:])
-	err := root.ExecuteContext(ctx)
-	return handleError(f, ctx, err)
+	cmd, err := root.ExecuteContextC(ctx)
+	return handleError(f, ctx, cmd, err)
 }
 
 // NewCmdRoot returns the root command with every subcommand attached.
@@ -65,10 +65,34 @@ and apply updates.`,
 	for _, add := range subcommands {
 		root.AddCommand(add(f))
 	}
+	for _, cmd := range root.Commands() {
+		rejectUnknownSubcommands(cmd)
+	}
 	return root
 }
 
-func handleError(f *cmdutil.Factory, ctx context.Context, err error) cmdutil.ExitCode {
+// rejectUnknownSubcommands gives every command group below cmd that has
+// no RunE of its own one that fails on an unknown subcommand. Without it,
+// cobra prints the group's help and exits 0 for a mistyped subcommand, so
+// a script never notices the typo.
+func rejectUnknownSubcommands(cmd *cobra.Command) {
+	if cmd.HasSubCommands() && cmd.Run == nil && cmd.RunE == nil {
+		cmd.RunE = func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return cmdutil.Usagef("unknown command %q for %q: run %q for the list", args[0], cmd.CommandPath(), cmd.CommandPath()+" --help")
+			}
+			return cmd.Help()
+		}
+	}
+	for _, sub := range cmd.Commands() {
+		rejectUnknownSubcommands(sub)
+	}
+}
+
+// handleError prints err and returns the exit code for it. cmd is the
+// command that ran, or the deepest one found, for the usage line of an
+// argument error.
+func handleError(f *cmdutil.Factory, ctx context.Context, cmd *cobra.Command, err error) cmdutil.ExitCode {
 	if err == nil {
 		return cmdutil.ExitOK
 	}
@@ -88,6 +112,11 @@ func handleError(f *cmdutil.Factory, ctx context.Context, err error) cmdutil.Exi
 	if errors.As(err, &usage) || strings.HasPrefix(msg, "unknown command") || strings.HasPrefix(msg, "accepts ") ||
 		strings.HasPrefix(msg, "requires ") || strings.HasPrefix(msg, "unknown flag") {
 		fmt.Fprintln(stderr, "mfpdev:", msg)
+		// Cobra's argument-count errors do not say which arguments the
+		// command takes.
+		if cmd != nil && (strings.HasPrefix(msg, "accepts ") || strings.HasPrefix(msg, "requires ")) {
+			fmt.Fprintf(stderr, "Usage: %s\nRun '%s --help' for more.\n", cmd.UseLine(), cmd.CommandPath())
+		}
 		return cmdutil.ExitUsage
 	}
 	fmt.Fprintln(stderr, "mfpdev:", msg)

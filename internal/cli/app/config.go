@@ -43,15 +43,17 @@ nothing else in the file.
 
 Keys:
   direct_update_authenticity_public_key
-      ` + configKeys["direct_update_authenticity_public_key"] + `.
-      "mfpdev keys generate" and "mfpdev keys public" print the value.
+      The base64 SubjectPublicKeyInfo of the RSA key whose signature
+      devices require on direct-update archives
+      (mfp:directUpdateAuthenticityPublicKey). An empty value turns the
+      check off. "mfpdev keys generate" and "mfpdev keys public" print it.
       Once an app is in the store, the key it trusts cannot change without
       a new store release.
 ` + cmdutil.ExitStatusLocalHelp,
 		Example: `  mfpdev app config direct_update_authenticity_public_key "$(mfpdev keys public signing-key.pem)"`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 2 {
-				return cmdutil.Usagef("app config takes a key and a value, number of arguments given: %d: mfpdev app config direct_update_authenticity_public_key VALUE", len(args))
+				return cmdutil.Usagef("app config needs a KEY and a VALUE (%d given), for example mfpdev app config direct_update_authenticity_public_key VALUE", len(args))
 			}
 			return nil
 		},

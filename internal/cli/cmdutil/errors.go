@@ -23,7 +23,7 @@ Exit status:
   0  success
   1  the operation failed
   2  invalid flags or arguments
-  3  interrupted (Ctrl-C or SIGTERM); nothing was left half-written`
+  3  interrupted (Ctrl-C or SIGTERM)`
 
 // ExitStatusHelp ends the long help of commands that talk to a server.
 const ExitStatusHelp = ExitStatusLocalHelp + `
