@@ -19,6 +19,7 @@ import (
 
 	"github.com/adrg/xdg"
 	"github.com/dustin/go-humanize"
+	"github.com/gofrs/flock"
 	"github.com/spf13/cobra"
 
 	"github.com/mfpdev/mfpdev/internal/cli/cmdutil"
@@ -270,6 +271,14 @@ func parseSize(flag, value string) (int64, error) {
 func startRun(opts *StartOptions) error {
 	logger := newLogger(opts.IO.ErrOut, opts.LogFormat, opts.LogLevel)
 
+	// Listen first, so that an address in use or invalid fails before the
+	// data folder or the development user is created.
+	listener, err := net.Listen("tcp", opts.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w: choose another --addr", opts.Addr, err)
+	}
+	defer listener.Close()
+
 	users, err := opts.users(logger)
 	if err != nil {
 		return err
@@ -286,6 +295,11 @@ func startRun(opts *StartOptions) error {
 	if dataDir == "" {
 		dataDir = filepath.Join(xdg.DataHome, "mfpdev", "server")
 	}
+	unlock, err := lockDataDir(dataDir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	meta, blobs, closeStore, err := opts.Store.open(opts.Context, dataDir, opts.Getenv)
 	if err != nil {
 		return err
@@ -327,12 +341,31 @@ func startRun(opts *StartOptions) error {
 	}
 	defer srv.Close()
 
-	ln, err := net.Listen("tcp", opts.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w: choose another --addr", opts.Addr, err)
+	fmt.Fprintf(opts.IO.ErrOut, "mfpdev: serving on http://%s (data in %s)\n", listener.Addr(), dataDir)
+	return srv.Serve(opts.Context, listener)
+}
+
+// dataLockName is the file in the data folder that a running server keeps
+// locked.
+const dataLockName = "server.lock"
+
+// lockDataDir creates dataDir and locks it for this process. At start a
+// server deletes the upload leftovers it finds in its data folder, so a
+// second server on the same folder would delete the uploads the first one
+// is receiving.
+func lockDataDir(dataDir string) (unlock func(), err error) {
+	if err := os.MkdirAll(dataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("create data folder: %w", err)
 	}
-	fmt.Fprintf(opts.IO.ErrOut, "mfpdev: serving on http://%s (data in %s)\n", ln.Addr(), dataDir)
-	return srv.Serve(opts.Context, ln)
+	lock := flock.New(filepath.Join(dataDir, dataLockName))
+	locked, err := lock.TryLock()
+	if err != nil {
+		return nil, fmt.Errorf("lock data folder %s: %w", dataDir, err)
+	}
+	if !locked {
+		return nil, fmt.Errorf("data folder %s is in use by another mfpdev server: stop that server or give this one its own --data folder", dataDir)
+	}
+	return func() { lock.Unlock() }, nil
 }
 
 // parseProxy parses a --trusted-proxy value: an address or a CIDR range.
