@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
+	"net/url"
 	"os"
 	"time"
 
@@ -148,7 +150,11 @@ func resolvePushTarget(opts PushOptions) (*pushTarget, error) {
 		}
 		password, err = config.ResolvePassword(profile, opts.Getenv, ask)
 		if errors.Is(err, config.ErrNoPassword) && opts.URL != "" {
-			return nil, cmdutil.Usagef("no password for login %q at %s: pass --password or set %s", profile.Login, profile.URL, config.EnvPassword)
+			hint := ""
+			if parsed, err := url.Parse(profile.URL); err == nil && isLoopbackHost(parsed.Hostname()) {
+				hint = fmt.Sprintf(" (a local server started without users has %s/%s)", config.LocalLogin, config.LocalPassword)
+			}
+			return nil, cmdutil.Usagef("no password for login %q at %s: pass --password or set %s%s", profile.Login, profile.URL, config.EnvPassword, hint)
 		}
 		if errors.Is(err, config.ErrNoPassword) {
 			return nil, &cmdutil.UsageError{Err: err}
@@ -176,6 +182,15 @@ func resolvePushTarget(opts PushOptions) (*pushTarget, error) {
 		},
 	}
 	return &pushTarget{profile: profile, configured: configured, passwordFrom: passwordFrom, runtime: runtime, client: client}, nil
+}
+
+// isLoopbackHost reports whether host names this machine.
+func isLoopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	addr, err := netip.ParseAddr(host)
+	return err == nil && addr.IsLoopback()
 }
 
 // passwordSource returns where config.ResolvePassword takes the password

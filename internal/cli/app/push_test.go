@@ -352,3 +352,42 @@ func TestArchiveFromFileInvalid(t *testing.T) {
 		t.Errorf("missing file: err = %v, want a not-exist error", err)
 	}
 }
+
+func TestPushURLWithoutPassword(t *testing.T) {
+	srv := startUpdateServer(t, "deployer", "pw")
+	e := newPushEnv(t, false)
+	e.opts.URL = srv.URL
+
+	_, err := pushArchives(context.Background(), e.opts, []PushArchive{writeTestArchive(t, "android", "a")})
+	var usage *cmdutil.UsageError
+	if !errors.As(err, &usage) {
+		t.Fatalf("err = %v, want a usage error", err)
+	}
+	for _, want := range []string{"pass --password or set MFPDEV_PASSWORD", "a local server started without users has admin/admin"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("err %q lacks %q", err, want)
+		}
+	}
+}
+
+func TestPushURLRejectedPassword(t *testing.T) {
+	srv := startUpdateServer(t, "deployer", "pw")
+	e := newPushEnv(t, false)
+	e.opts.URL, e.opts.Login, e.opts.Password = srv.URL, "deployer", "wrong"
+
+	_, err := pushArchives(context.Background(), e.opts, []PushArchive{writeTestArchive(t, "android", "a")})
+	var auth *cmdutil.AuthError
+	if !errors.As(err, &auth) {
+		t.Fatalf("err = %v, want an AuthError", err)
+	}
+	for _, want := range []string{"push to server " + srv.URL, `rejected login "deployer" with the password from --password`, "--login"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("err %q lacks %q", err, want)
+		}
+	}
+	for _, unwanted := range []string{"built-in login", "server profile"} {
+		if strings.Contains(err.Error(), unwanted) {
+			t.Errorf("err %q contains %q", err, unwanted)
+		}
+	}
+}
