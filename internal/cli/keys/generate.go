@@ -11,6 +11,7 @@ import (
 
 	"github.com/mfpdev/mfpdev/internal/cli/cmdutil"
 	"github.com/mfpdev/mfpdev/internal/cli/iostreams"
+	"github.com/mfpdev/mfpdev/pkg/cordova"
 	"github.com/mfpdev/mfpdev/pkg/signing"
 )
 
@@ -50,20 +51,23 @@ func NewCmdGenerate(f *cmdutil.Factory, runF func(*GenerateOptions) error) *cobr
 
 The key is written as PKCS #8 PEM with mode 0600 to --out
 (default ` + defaultKeyFile + ` in the current folder). An existing file is
-never overwritten unless --force is given.
+never overwritten unless --force is given. When the file lands inside a
+Cordova project, a warning says to keep it out of version control: write
+the key outside the project with --out instead.
 
 Standard output receives the public key as base64 of its DER
 SubjectPublicKeyInfo: the value of <mfp:directUpdateAuthenticityPublicKey>
 in config.xml. Standard error receives the command that writes it there.
 ` + cmdutil.ExitStatusLocalHelp,
-		Example: `  # 2048-bit key in ./` + defaultKeyFile + `
-  mfpdev keys generate
+		Example: `  # 2048-bit key in a folder outside the project
+  mkdir -p ~/keys
+  mfpdev keys generate --out ~/keys/myapp.pem
 
-  # 3072-bit key outside the project, with the public key as PEM too
+  # 3072-bit key, with the public key as PEM too
   mfpdev keys generate --bits 3072 --out ~/keys/myapp.pem --public-out myapp-public.pem
 
   # Machine-readable output
-  mfpdev keys generate --out ci-key.pem --json`,
+  mfpdev keys generate --out ~/keys/ci-key.pem --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.Bits != 2048 && opts.Bits != 3072 {
@@ -145,6 +149,10 @@ func printGenerated(opts *GenerateOptions, keyPath, publicPath, publicKey string
 	stderr := opts.IO.ErrOut
 	fmt.Fprintf(stderr, "Wrote a %d-bit RSA private key to %s. Keep it secret and back it up: apps trust only this key until their next store release.\n",
 		opts.Bits, keyPath)
+	if root := projectRoot(keyPath); root != "" {
+		fmt.Fprintf(stderr, "warning: the private key %s is inside the Cordova project %s: keep it out of version control (add it to .gitignore), or write it outside the project with --out\n",
+			keyPath, root)
+	}
 	if publicPath != "" {
 		fmt.Fprintf(stderr, "Wrote the public key to %s.\n", publicPath)
 	}
@@ -160,6 +168,16 @@ func printGenerated(opts *GenerateOptions, keyPath, publicPath, publicKey string
 	}
 	_, err := fmt.Fprintln(opts.IO.Out, publicKey)
 	return err
+}
+
+// projectRoot returns the root of the Cordova project that contains the
+// file at path, or "" when no folder at or above the file has config.xml.
+func projectRoot(path string) string {
+	root, err := cordova.Find(filepath.Dir(path))
+	if err != nil {
+		return ""
+	}
+	return root
 }
 
 // absPath resolves path against the folder the command runs in.

@@ -134,6 +134,45 @@ func TestGenerateDefaults(t *testing.T) {
 	}
 }
 
+func TestGenerateWarnsInsideProject(t *testing.T) {
+	e := newTestEnv(t)
+	if err := os.WriteFile(e.path("config.xml"), []byte("<widget/>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(e.path("www"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, out := range []string{defaultKeyFile, "www/k.pem"} {
+		e.stderr.Reset()
+		if err := e.run("generate", "--out", out); err != nil {
+			t.Fatalf("keys generate --out %s: %v", out, err)
+		}
+
+		stderr := e.stderr.String()
+		warning := "warning: the private key " + e.path(out) + " is inside the Cordova project " + e.dir
+		if !strings.Contains(stderr, warning) {
+			t.Errorf("--out %s: stderr lacks %q:\n%s", out, warning, stderr)
+		}
+		if !strings.Contains(stderr, "version control") {
+			t.Errorf("--out %s: warning does not say to keep the key out of version control:\n%s", out, stderr)
+		}
+		if !strings.Contains(stderr, "--out") {
+			t.Errorf("--out %s: warning does not name --out:\n%s", out, stderr)
+		}
+	}
+}
+
+func TestGenerateNoWarningOutsideProject(t *testing.T) {
+	e := newTestEnv(t)
+	if err := e.run("generate"); err != nil {
+		t.Fatalf("keys generate: %v", err)
+	}
+	if strings.Contains(e.stderr.String(), "warning") {
+		t.Errorf("stderr has a warning outside a Cordova project:\n%s", e.stderr.String())
+	}
+}
+
 func TestGenerateJSON(t *testing.T) {
 	e := newTestEnv(t)
 	if err := e.run("generate", "--bits", "3072", "--out", "sub/../k.pem", "--public-out", "k.pub.pem", "--json"); err != nil {
@@ -511,6 +550,17 @@ func TestKeysHelp(t *testing.T) {
 		}
 		if !strings.Contains(help, "Examples:") {
 			t.Errorf("%v: help lacks examples", args)
+		}
+		// An example without --out would teach writing the private key
+		// into the project the command runs in.
+		_, examples, _ := strings.Cut(help, "Examples:")
+		for _, next := range []string{"\nAvailable Commands:", "\nFlags:"} {
+			examples, _, _ = strings.Cut(examples, next)
+		}
+		for _, line := range strings.Split(examples, "\n") {
+			if strings.HasPrefix(strings.TrimSpace(line), "mfpdev keys generate") && !strings.Contains(line, "--out") {
+				t.Errorf("%v: example %q writes the key into the current folder", args, strings.TrimSpace(line))
+			}
 		}
 	}
 }
