@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Sentinel errors that HTTPError and UnreachableError match with errors.Is,
@@ -109,13 +110,10 @@ func isLocalHost(host string) bool {
 const maxExcerpt = 200
 
 // sanitizeExcerpt returns the start of body for an error message: spaces
-// collapsed, control characters dropped, the password (if it appears)
-// masked, at most maxExcerpt characters.
+// collapsed, control characters dropped, the password masked as
+// maskPassword does, at most maxExcerpt characters.
 func sanitizeExcerpt(body []byte, password string) string {
-	text := string(body)
-	if password != "" {
-		text = strings.ReplaceAll(text, password, "****")
-	}
+	text := maskPassword(string(body), password)
 
 	var b strings.Builder
 	count := 0
@@ -141,6 +139,63 @@ func sanitizeExcerpt(body []byte, password string) string {
 		count++
 	}
 	return strings.TrimSpace(b.String())
+}
+
+// roleNames are the roles of the mfpdev update server. Its 401 and 403
+// messages name them, as in "send HTTP Basic credentials of a user with
+// role deployer or admin".
+var roleNames = map[string]bool{"admin": true, "deployer": true, "monitor": true}
+
+// maskPassword replaces each whole-word occurrence of password in text
+// with "****". An occurrence is not a whole word when a letter, digit or
+// underscore at its edge runs on into the text around it, so a password
+// "pass" is masked in "pass," but not in "passed" or "password".
+//
+// A password that is one of roleNames is never masked. The server's fixed
+// messages use these names as ordinary words, so masking would garble the
+// messages and show which word is the password. Such a password is no
+// secret to keep, and "admin" is the documented password of the local server.
+func maskPassword(text, password string) string {
+	if password == "" || roleNames[password] {
+		return text
+	}
+
+	var b strings.Builder
+	start := 0 // text[:start] is already in b
+	for from := 0; ; {
+		i := strings.Index(text[from:], password)
+		if i < 0 {
+			break
+		}
+		i += from
+		end := i + len(password)
+		if continuesWord(text[:i], password, text[end:]) {
+			// A later occurrence may overlap this one and still be a
+			// whole word.
+			from = i + 1
+			continue
+		}
+		b.WriteString(text[start:i])
+		b.WriteString("****")
+		start, from = end, end
+	}
+	b.WriteString(text[start:])
+	return b.String()
+}
+
+// continuesWord reports whether the word characters at the edges of
+// password run on into the text before or after it.
+func continuesWord(before, password, after string) bool {
+	first, _ := utf8.DecodeRuneInString(password)
+	last, _ := utf8.DecodeLastRuneInString(password)
+	previous, _ := utf8.DecodeLastRuneInString(before)
+	next, _ := utf8.DecodeRuneInString(after)
+	return (before != "" && isWordRune(first) && isWordRune(previous)) ||
+		(after != "" && isWordRune(last) && isWordRune(next))
+}
+
+func isWordRune(r rune) bool {
+	return r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r)
 }
 
 // redactURL returns u without its user information.

@@ -206,3 +206,22 @@ func TestRealServerRejections(t *testing.T) {
 		})
 	}
 }
+
+func TestRealServerRejectionKeepsRoleNames(t *testing.T) {
+	srv := startRealServer(t, 0)
+	valid, checksum := buildArchive(t, []byte("payload"))
+
+	// "admin" is the documented password of the local server, so a user who
+	// mistypes the login still sends it.
+	client := &adminclient.Client{BaseURL: srv.URL, Login: "bob", Password: "admin", RetryDelay: time.Millisecond}
+	_, err := client.Upload(context.Background(), "mfp", realApp, adminclient.Archive{Path: valid, Checksum: checksum}, nil)
+	if !errors.Is(err, adminclient.ErrUnauthorized) {
+		t.Fatalf("err = %v, want %v", err, adminclient.ErrUnauthorized)
+	}
+	if want := "role deployer or admin"; !strings.Contains(err.Error(), want) {
+		t.Errorf("err %q lacks %q", err, want)
+	}
+	if strings.Contains(err.Error(), "****") {
+		t.Errorf("err %q masks a word of the server's message", err)
+	}
+}
