@@ -30,6 +30,11 @@ the Cordova project the folder belongs to; the platform defaults to the
 platforms/<name> folder it is in. The server is --url, else the named server
 profile, else ` + protocol.DefaultServerURL + `.
 
+The values are checked before any request. As the server requires, the
+plugin version must be at least three dot-separated numbers and the app
+version a version such as 1.0.0; the app id and the platform must be those
+of a Cordova app.
+
 Check also finishes or rolls back an update that a killed process left
 half-applied, so the folder is complete before its checksum is read.
 ` + exitStatusHelp,
@@ -41,7 +46,7 @@ half-applied, so the folder is complete before its checksum is read.
       --app-version 1.0.0 --plugin-version 8.0.2024082705 --url http://localhost:9080`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := opts.validateArgs(args); err != nil {
+			if err := opts.validateArgs(cmd.Flags(), args); err != nil {
 				return err
 			}
 			if runF != nil {

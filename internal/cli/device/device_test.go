@@ -9,10 +9,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -428,5 +430,112 @@ func TestUpdateFailureJSON(t *testing.T) {
 	}
 	if msg, _ := result["error"].(string); !strings.Contains(msg, url[len("http://"):]) {
 		t.Errorf("error = %q, want the reason naming the server", msg)
+	}
+}
+
+// countingServer returns the URL of a server that counts the requests it
+// receives and fails each one.
+func countingServer(t *testing.T) (string, *atomic.Int64) {
+	t.Helper()
+	var requests atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		http.Error(w, "unexpected request", http.StatusTeapot)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL, &requests
+}
+
+func TestDeviceFlagValuesRejected(t *testing.T) {
+	url, requests := countingServer(t)
+	www := t.TempDir()
+	good := map[string]string{
+		"--app-id":         sampleAppID,
+		"--platform":       "android",
+		"--app-version":    sampleVersion,
+		"--plugin-version": samplePlugin,
+	}
+	tests := []struct {
+		flag, value string
+		want        []string
+	}{
+		{"--plugin-version", "8.0", []string{`"8.0"`, "three dot-separated numbers", "8.0.2024082705"}},
+		{"--plugin-version", "8.x.1", []string{`"8.x.1"`, "three dot-separated numbers"}},
+		{"--plugin-version", "", []string{`""`, "three dot-separated numbers"}},
+		{"--platform", "foo", []string{`"foo"`, "android, browser, electron, ios, windows"}},
+		{"--platform", "Android", []string{`"Android"`, "android, browser, electron, ios, windows"}},
+		{"--platform", "", []string{`""`, "android, browser, electron, ios, windows"}},
+		{"--app-version", "v1.0", []string{`"v1.0"`, "does not start with a digit", "1.0.0"}},
+		{"--app-version", "${VERSION}", []string{`"${VERSION}"`, "placeholder"}},
+		{"--app-version", "1.0/../x", []string{`"1.0/../x"`, "'/'"}},
+		{"--app-version", "", []string{"empty"}},
+		{"--app-id", "com example", []string{`"com example"`, "' '", "com.example.app"}},
+		{"--app-id", "com..example", []string{`"com..example"`, "empty part"}},
+		{"--app-id", "", []string{"empty"}},
+	}
+	for _, command := range []string{"check", "update"} {
+		for _, tt := range tests {
+			t.Run(command+" "+tt.flag+"="+tt.value, func(t *testing.T) {
+				args := []string{command, "--www", www, "--url", url, "--json", tt.flag, tt.value}
+				for flag, value := range good {
+					if flag != tt.flag {
+						args = append(args, flag, value)
+					}
+				}
+
+				stdout, _, err := run(t, args...)
+				if code := exitCode(err); code != cmdutil.ExitUsage {
+					t.Fatalf("exit status = %d (%v), want %d", code, err, cmdutil.ExitUsage)
+				}
+				if !strings.Contains(err.Error(), tt.flag) {
+					t.Errorf("error %q does not name %s", err, tt.flag)
+				}
+				for _, want := range tt.want {
+					if !strings.Contains(err.Error(), want) {
+						t.Errorf("error %q does not contain %s", err, want)
+					}
+				}
+				if stdout != "" {
+					t.Errorf("stdout = %q, want nothing for a usage error", stdout)
+				}
+			})
+		}
+	}
+	if n := requests.Load(); n != 0 {
+		t.Errorf("server received %d requests, want none", n)
+	}
+}
+
+func TestDeviceFlagValuesAccepted(t *testing.T) {
+	project := copySample(t)
+	archive, _ := buildAndroidArchive(t, project, "<h1>new</h1>\n", samplePlugin)
+	url := startServer(t, archive)
+	www := t.TempDir()
+
+	tests := []struct {
+		name       string
+		args       []string
+		wantReason string
+	}{
+		{"plugin version with suffix", []string{"--platform", "android", "--plugin-version", samplePlugin + "-rc.1"}, protocol.ReasonAvailable},
+		{"plugin version with fourth number", []string{"--platform", "android", "--plugin-version", samplePlugin + ".4"}, protocol.ReasonAvailable},
+		{"other known platform", []string{"--platform", "windows", "--plugin-version", samplePlugin}, protocol.ReasonNoWebResources},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"check", "--www", www, "--url", url, "--json", "--checksum", "1",
+				"--app-id", sampleAppID, "--app-version", sampleVersion}, tt.args...)
+			stdout, stderr, err := run(t, args...)
+			if err != nil {
+				t.Fatalf("check: %v\n%s", err, stderr)
+			}
+			var resp protocol.CheckResponse
+			if err := json.Unmarshal([]byte(stdout), &resp); err != nil {
+				t.Fatalf("check --json output %q: %v", stdout, err)
+			}
+			if resp.Reason != tt.wantReason {
+				t.Errorf("reason = %q, want %q", resp.Reason, tt.wantReason)
+			}
+		})
 	}
 }

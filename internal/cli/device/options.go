@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/mfpdev/mfpdev/internal/cli/cmdutil"
 	"github.com/mfpdev/mfpdev/internal/cli/iostreams"
@@ -60,7 +61,7 @@ func (o *deviceOptions) addFlags(cmd *cobra.Command) {
 }
 
 // validateArgs checks the flags that need no file system access.
-func (o *deviceOptions) validateArgs(args []string) error {
+func (o *deviceOptions) validateArgs(flags *pflag.FlagSet, args []string) error {
 	if len(args) == 1 {
 		o.Profile = args[0]
 	}
@@ -75,7 +76,7 @@ func (o *deviceOptions) validateArgs(args []string) error {
 			return cmdutil.Usagef("invalid --checksum %q: want an unsigned 32-bit decimal number", o.Checksum)
 		}
 	}
-	return nil
+	return o.validateDeviceFlags(flags)
 }
 
 // device builds the client.Device from the flags, the Cordova project

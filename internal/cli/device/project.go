@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 
 	"github.com/mfpdev/mfpdev/pkg/client"
 	"github.com/mfpdev/mfpdev/pkg/cordova"
@@ -70,7 +71,8 @@ func loadProject(ctx context.Context, www string) (*cordova.Project, error) {
 }
 
 // projectPlatform returns the platform whose web resources folder is www:
-// a prepared platform's folder, or any folder under platforms/<name>/.
+// a prepared platform's folder, or any folder under platforms/<name>/ when
+// name is one of cordova.KnownPlatforms. It returns "" for any other www.
 func projectPlatform(project *cordova.Project, www string) string {
 	abs, err := filepath.Abs(www)
 	if err != nil {
@@ -81,5 +83,8 @@ func projectPlatform(project *cordova.Project, www string) string {
 			return p.Name
 		}
 	}
-	return platformFromPath(project.Root, abs)
+	if name := platformFromPath(project.Root, abs); slices.Contains(cordova.KnownPlatforms, name) {
+		return name
+	}
+	return ""
 }

@@ -73,7 +73,7 @@ Flags and defaults are those of "mfpdev device check".
   mfpdev device update staging --www ./www --json`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := opts.validateArgs(args); err != nil {
+			if err := opts.validateArgs(cmd.Flags(), args); err != nil {
 				return err
 			}
 			if runF != nil {
