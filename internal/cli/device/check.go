@@ -26,7 +26,8 @@ the checksum in the folder's plugins/cordova-plugin-mfp/worklight/checksum.js,
 and print the answer with its reason.
 
 App id, app version, plugin version and public key default to the values of
-the Cordova project the folder belongs to; the platform defaults to the
+the Cordova project the folder belongs to, or of the project --project names
+when the folder is a copy outside it; the platform defaults to the
 platforms/<name> folder it is in. The server is --url, else the named server
 profile, else ` + protocol.DefaultServerURL + `.
 
@@ -40,6 +41,9 @@ half-applied, so the folder is complete before its checksum is read.
 ` + exitStatusHelp,
 		Example: `  # A device running the prepared Android web resources of this project
   mfpdev device check --www platforms/android/app/src/main/assets/www
+
+  # A copy of the web resources outside the project, with the project's values
+  mfpdev device check --www /tmp/device/www --project . --platform ios
 
   # Any folder, every value given
   mfpdev device check --www ./www --app-id com.example.app --platform android \

@@ -539,3 +539,84 @@ func TestDeviceFlagValuesAccepted(t *testing.T) {
 		})
 	}
 }
+
+func TestProjectFlagOutsideProject(t *testing.T) {
+	project := copySample(t)
+	archive, checksum := buildAndroidArchive(t, project, "<h1>new</h1>\n", samplePlugin)
+	url := startServer(t, archive)
+	www := filepath.Join(t.TempDir(), "www")
+	if err := os.CopyFS(www, os.DirFS(filepath.Join(project, androidWWW))); err != nil {
+		t.Fatal(err)
+	}
+
+	_, _, err := run(t, "update", "--www", www, "--url", url, "--platform", "android")
+	if code := exitCode(err); code != cmdutil.ExitUsage {
+		t.Fatalf("without --project: exit status = %d (%v), want %d", code, err, cmdutil.ExitUsage)
+	}
+	if !strings.Contains(err.Error(), "--app-id required") {
+		t.Errorf("without --project: error %q does not name --app-id", err)
+	}
+	if !strings.Contains(err.Error(), "--project DIR") {
+		t.Errorf("without --project: error %q does not suggest --project DIR", err)
+	}
+
+	_, _, err = run(t, "update", "--www", www, "--url", url, "--project", project)
+	if code := exitCode(err); code != cmdutil.ExitUsage {
+		t.Fatalf("without --platform: exit status = %d (%v), want %d", code, err, cmdutil.ExitUsage)
+	}
+	if !strings.Contains(err.Error(), "--platform required") {
+		t.Errorf("without --platform: error %q does not name --platform", err)
+	}
+	if !strings.Contains(err.Error(), "not in the platforms folder") {
+		t.Errorf("without --platform: error %q does not give the reason", err)
+	}
+
+	stdout, stderr, err := run(t, "update", "--www", www, "--url", url, "--project", project, "--platform", "android")
+	if err != nil {
+		t.Fatalf("update --project: %v\n%s", err, stderr)
+	}
+	if want := "SUCCESS: web resources updated from checksum "; !strings.HasPrefix(stdout, want) {
+		t.Errorf("stdout = %q, want it to start with %q", stdout, want)
+	}
+	if !strings.Contains(stdout, " to "+itoa(checksum)+" ") {
+		t.Errorf("stdout = %q, want the new checksum %d", stdout, checksum)
+	}
+}
+
+func TestProjectFlagInvalid(t *testing.T) {
+	noProject := t.TempDir()
+	if err := os.WriteFile(filepath.Join(noProject, "file.txt"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		project string
+		want    string
+	}{
+		{"no config.xml", noProject, "no config.xml found in that folder or any parent folder"},
+		{"missing folder", filepath.Join(noProject, "missing"), "folder not found"},
+		{"file", filepath.Join(noProject, "file.txt"), "not a folder"},
+		{"empty", "", "--project is empty"},
+	}
+	for _, command := range []string{"check", "update"} {
+		for _, tt := range tests {
+			t.Run(command+" "+tt.name, func(t *testing.T) {
+				// Every value is given, so only --project can fail.
+				_, _, err := run(t, command, "--www", t.TempDir(), "--url", "http://127.0.0.1:1", "--project", tt.project,
+					"--app-id", sampleAppID, "--platform", "android", "--app-version", sampleVersion, "--plugin-version", samplePlugin)
+				if code := exitCode(err); code != cmdutil.ExitUsage {
+					t.Fatalf("exit status = %d (%v), want %d", code, err, cmdutil.ExitUsage)
+				}
+				if !strings.Contains(err.Error(), tt.want) {
+					t.Errorf("error %q does not contain %q", err, tt.want)
+				}
+				if !strings.Contains(err.Error(), "--project") {
+					t.Errorf("error %q does not name --project", err)
+				}
+				if strings.Contains(err.Error(), "pass --project") {
+					t.Errorf("error %q tells the user to pass --project, which was passed", err)
+				}
+			})
+		}
+	}
+}

@@ -24,7 +24,7 @@ import (
 // deviceOptions are the flags check and update share.
 type deviceOptions struct {
 	// projectServerURL and projectRuntime come from the <mfp:server>
-	// element of the Cordova project around --www, when there is one.
+	// element of the Cordova project, when there is one.
 	projectServerURL string
 	projectRuntime   string
 
@@ -33,6 +33,7 @@ type deviceOptions struct {
 	Getenv     func(string) string
 
 	WWW           string
+	ProjectDir    string
 	AppID         string
 	Platform      string
 	AppVersion    string
@@ -49,6 +50,7 @@ type deviceOptions struct {
 func (o *deviceOptions) addFlags(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&o.WWW, "www", "", "Folder of the device's current web resources (required)")
+	fl.StringVar(&o.ProjectDir, "project", "", "Cordova project folder that gives the default app id, versions and public key (default: the nearest folder with a config.xml at or above --www)")
 	fl.StringVar(&o.AppID, "app-id", "", "App id the device reports (default: the Cordova project's id for the platform)")
 	fl.StringVar(&o.Platform, "platform", "", "Platform the device reports, such as android or ios (default: the platforms/<name> folder --www is in)")
 	fl.StringVar(&o.AppVersion, "app-version", "", "App version the device reports (default: the Cordova project's version)")
@@ -71,6 +73,9 @@ func (o *deviceOptions) validateArgs(flags *pflag.FlagSet, args []string) error 
 	if o.Profile != "" && o.URL != "" {
 		return cmdutil.Usagef("name either a server profile or --url, not both")
 	}
+	if flags.Changed("project") && o.ProjectDir == "" {
+		return cmdutil.Usagef("--project is empty: name the folder of a Cordova project, or leave the flag out to search from --www")
+	}
 	if o.Checksum != "" {
 		if _, err := strconv.ParseUint(o.Checksum, 10, 32); err != nil {
 			return cmdutil.Usagef("invalid --checksum %q: want an unsigned 32-bit decimal number", o.Checksum)
@@ -80,7 +85,7 @@ func (o *deviceOptions) validateArgs(flags *pflag.FlagSet, args []string) error 
 }
 
 // device builds the client.Device from the flags, the Cordova project
-// around --www and the server profile.
+// (--project, else the one around --www) and the server profile.
 func (o *deviceOptions) device(ctx context.Context) (*client.Device, error) {
 	// A missing folder is left to the client, which restores it when an
 	// update was killed half-way.
@@ -166,7 +171,9 @@ func (o *deviceOptions) fillServer(d *client.Device) error {
 }
 
 // missingFlag returns the error for a value neither a flag nor the
-// Cordova project provided.
+// Cordova project around --www provided. projectErr is the reason no
+// project was read. It never comes from --project, because a project that
+// --project names either loads or fails the command.
 func missingFlag(flag, hint string, projectErr error) error {
 	if errors.Is(projectErr, cordova.ErrNoConfig) {
 		return cmdutil.Usagef("%s required: %s (no config.xml of a Cordova project in the web resources folder or its parents)", flag, hint)

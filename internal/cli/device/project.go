@@ -2,28 +2,41 @@ package device
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 
+	"github.com/mfpdev/mfpdev/internal/cli/cmdutil"
 	"github.com/mfpdev/mfpdev/pkg/client"
 	"github.com/mfpdev/mfpdev/pkg/cordova"
 	"github.com/mfpdev/mfpdev/pkg/signing"
 )
 
 // fillFromProject fills the values the flags left empty from the Cordova
-// project around --www. A value that neither gives is a usage error
-// naming the flag, with the reason no project could supply it.
+// project named by --project, else the one around --www. A value that
+// neither gives is a usage error naming the flag, with the reason no
+// project could supply it. A project that --project names must load, even
+// when the flags give every value.
 func (o *deviceOptions) fillFromProject(ctx context.Context, d *client.Device) error {
-	needProject := d.AppID == "" || d.Platform == "" || d.AppVersion == "" || d.PluginVersion == "" || o.PublicKey == "" ||
-		(o.URL == "" && o.Profile == "")
+	needProject := o.ProjectDir != "" || d.AppID == "" || d.Platform == "" || d.AppVersion == "" || d.PluginVersion == "" ||
+		o.PublicKey == "" || (o.URL == "" && o.Profile == "")
 	if !needProject {
 		return nil
 	}
-	project, projectErr := loadProject(ctx, o.WWW)
+	project, projectErr := o.loadProject(ctx)
+	if projectErr != nil && o.ProjectDir != "" {
+		return projectErr
+	}
 
 	if d.Platform == "" && project != nil {
 		d.Platform = projectPlatform(project, o.WWW)
+		if d.Platform == "" {
+			return cmdutil.Usagef("--platform required: name the device's platform, such as android or ios (--www %s is not in the platforms folder of the Cordova project %s)",
+				o.WWW, project.Root)
+		}
 	}
 	if d.Platform == "" {
 		return missingFlag("--platform", "name the device's platform, such as android or ios", projectErr)
@@ -31,11 +44,11 @@ func (o *deviceOptions) fillFromProject(ctx context.Context, d *client.Device) e
 	if project == nil {
 		switch {
 		case d.AppID == "":
-			return missingFlag("--app-id", "name the app id the device reports", projectErr)
+			return missingFlag("--app-id", "name the app id the device reports, or the Cordova project with --project DIR", projectErr)
 		case d.AppVersion == "":
-			return missingFlag("--app-version", "name the app version the device reports", projectErr)
+			return missingFlag("--app-version", "name the app version the device reports, or the Cordova project with --project DIR", projectErr)
 		case d.PluginVersion == "":
-			return missingFlag("--plugin-version", "name the cordova-plugin-mfp version the device reports", projectErr)
+			return missingFlag("--plugin-version", "name the cordova-plugin-mfp version the device reports, or the Cordova project with --project DIR", projectErr)
 		}
 		return nil
 	}
@@ -61,9 +74,31 @@ func (o *deviceOptions) fillFromProject(ctx context.Context, d *client.Device) e
 	return nil
 }
 
-// loadProject finds and loads the Cordova project www belongs to.
-func loadProject(ctx context.Context, www string) (*cordova.Project, error) {
-	root, err := cordova.Find(www)
+// loadProject finds and loads the Cordova project at or above --project,
+// else the one --www belongs to. The errors for --project are its own,
+// because those of cordova.Find tell the user to pass --project.
+func (o *deviceOptions) loadProject(ctx context.Context) (*cordova.Project, error) {
+	if o.ProjectDir == "" {
+		root, err := cordova.Find(o.WWW)
+		if err != nil {
+			return nil, err
+		}
+		return cordova.Load(ctx, root)
+	}
+
+	info, err := os.Stat(o.ProjectDir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, cmdutil.Usagef("--project %s: folder not found: check the path of the Cordova project", o.ProjectDir)
+	case err != nil:
+		return nil, fmt.Errorf("--project: %w", err)
+	case !info.IsDir():
+		return nil, cmdutil.Usagef("--project %s: not a folder: name the folder of the Cordova project", o.ProjectDir)
+	}
+	root, err := cordova.Find(o.ProjectDir)
+	if errors.Is(err, cordova.ErrNoConfig) {
+		return nil, cmdutil.Usagef("--project %s: no config.xml found in that folder or any parent folder: check the path of the Cordova project", o.ProjectDir)
+	}
 	if err != nil {
 		return nil, err
 	}
