@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -26,6 +27,7 @@ import (
 	"github.com/mfpdev/mfpdev/internal/server"
 	"github.com/mfpdev/mfpdev/pkg/bundle"
 	"github.com/mfpdev/mfpdev/pkg/protocol"
+	"github.com/mfpdev/mfpdev/pkg/signing"
 	"github.com/mfpdev/mfpdev/pkg/webres"
 )
 
@@ -211,8 +213,10 @@ func TestUpdateSampleProject(t *testing.T) {
 	if result["bytesDownloaded"] != float64(len(archive)) || result["type"] != protocol.TypeFull {
 		t.Errorf("update --json = %v, want %d bytes of a full archive", result, len(archive))
 	}
-	if stderr != "" {
-		t.Errorf("stderr = %q, want nothing without a terminal", stderr)
+	wantNote := "note: signature not checked because " + filepath.Join(project, "config.xml") +
+		" sets no directUpdateAuthenticityPublicKey: pass --public-key to check it\n"
+	if stderr != wantNote {
+		t.Errorf("stderr = %q, want only the signature note without a terminal", stderr)
 	}
 	index, err := os.ReadFile(filepath.Join(www, "index.html"))
 	if err != nil || string(index) != "<h1>new</h1>\n" {
@@ -581,6 +585,9 @@ func TestProjectFlagOutsideProject(t *testing.T) {
 	if !strings.Contains(stdout, " to "+itoa(checksum)+" ") {
 		t.Errorf("stdout = %q, want the new checksum %d", stdout, checksum)
 	}
+	if !strings.Contains(stderr, filepath.Join(project, "config.xml")) {
+		t.Errorf("stderr = %q, want the signature note naming the project's config.xml", stderr)
+	}
 }
 
 func TestProjectFlagInvalid(t *testing.T) {
@@ -618,5 +625,77 @@ func TestProjectFlagInvalid(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+func TestUpdateSignatureNote(t *testing.T) {
+	key, err := signing.Generate(2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	publicKey, err := signing.PublicKeyBase64(&key.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	project := copySample(t)
+	archive, checksum := buildAndroidArchive(t, project, "<h1>signed</h1>\n", samplePlugin)
+	archivePath := filepath.Join(t.TempDir(), "signed.zip")
+	if err := os.WriteFile(archivePath, archive, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := signing.SignFile(context.Background(), archivePath, key); err != nil {
+		t.Fatal(err)
+	}
+	signed, err := os.ReadFile(archivePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := startServer(t, signed)
+	flags := []string{"--url", url, "--app-id", sampleAppID, "--platform", "android",
+		"--app-version", sampleVersion, "--plugin-version", samplePlugin}
+
+	tests := []struct {
+		name     string
+		args     []string
+		wantNote string
+	}{
+		{"no key", nil, "note: signature not checked: pass --public-key or --project\n"},
+		{"public key", []string{"--public-key", publicKey}, ""},
+		{"json without key", []string{"--json"}, "note: signature not checked: pass --public-key or --project\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			www := filepath.Join(t.TempDir(), "www")
+			if err := os.CopyFS(www, os.DirFS(filepath.Join(project, androidWWW))); err != nil {
+				t.Fatal(err)
+			}
+
+			args := append(append([]string{"update", "--www", www}, flags...), tt.args...)
+			stdout, stderr, err := run(t, args...)
+			if err != nil {
+				t.Fatalf("update: %v\n%s", err, stderr)
+			}
+			if stderr != tt.wantNote {
+				t.Errorf("stderr = %q, want %q", stderr, tt.wantNote)
+			}
+			if !strings.Contains(stdout, itoa(checksum)) {
+				t.Errorf("stdout = %q, want the new checksum %d", stdout, checksum)
+			}
+			if slices.Contains(tt.args, "--json") {
+				var result map[string]any
+				if err := json.Unmarshal([]byte(stdout), &result); err != nil {
+					t.Errorf("update --json output %q is not one JSON document: %v", stdout, err)
+				}
+			}
+
+			// Up to date now: nothing was applied, so there is no note.
+			_, stderr, err = run(t, args...)
+			if err != nil {
+				t.Fatalf("second update: %v\n%s", err, stderr)
+			}
+			if stderr != "" {
+				t.Errorf("second update: stderr = %q, want nothing when no archive was applied", stderr)
+			}
+		})
 	}
 }

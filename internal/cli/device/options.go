@@ -27,6 +27,9 @@ type deviceOptions struct {
 	// element of the Cordova project, when there is one.
 	projectServerURL string
 	projectRuntime   string
+	// projectConfigPath is the config.xml the defaults were read from, or
+	// "" when no project was read.
+	projectConfigPath string
 
 	IO         *iostreams.IOStreams
 	HTTPClient func() *http.Client

@@ -55,6 +55,7 @@ func (o *deviceOptions) fillFromProject(ctx context.Context, d *client.Device) e
 
 	o.projectServerURL = project.Config.MFP.ServerURL
 	o.projectRuntime = project.Config.MFP.Runtime
+	o.projectConfigPath = project.ConfigPath
 	if d.AppID == "" {
 		d.AppID = project.AppID(d.Platform)
 	}

@@ -67,6 +67,10 @@ flag and a journal of the folder swap) is kept beside the folder, in
 .mfpdev-device-<folder name>, never inside it; delete it to forget a
 partial download.
 
+When no public key is known, an applied archive's signature is not
+checked, as on a device whose config.xml sets no
+directUpdateAuthenticityPublicKey, and a note on standard error says so.
+
 Flags and defaults are those of "mfpdev device check".
 ` + exitStatusHelp,
 		Example: `  mfpdev device update --www platforms/android/app/src/main/assets/www
@@ -121,7 +125,20 @@ func updateRun(cmd *cobra.Command, opts *UpdateOptions) error {
 	} else {
 		printResult(opts, result, err)
 	}
+	if err == nil && result.Status == client.StatusSuccess && d.PublicKey == nil {
+		fmt.Fprintln(opts.IO.ErrOut, signatureNote(opts.projectConfigPath))
+	}
 	return exitError(result, err)
+}
+
+// signatureNote returns the standard error line for an archive applied
+// without a signature check, because neither --public-key nor a project
+// gave a key. configPath is the config.xml that was read, or "".
+func signatureNote(configPath string) string {
+	if configPath == "" {
+		return "note: signature not checked: pass --public-key or --project"
+	}
+	return "note: signature not checked because " + configPath + " sets no directUpdateAuthenticityPublicKey: pass --public-key to check it"
 }
 
 func toJSON(r *client.UpdateResult, err error) updateJSON {
