@@ -85,15 +85,7 @@ func knownConfigKeys() []string {
 }
 
 func configRun(ctx context.Context, opts *ConfigOptions) error {
-	dir := opts.ProjectDir
-	if dir == "" {
-		wd, err := opts.Factory.WorkDir()
-		if err != nil {
-			return err
-		}
-		dir = wd
-	}
-	root, err := cordova.Find(dir)
+	root, err := findProjectRoot(opts.Factory, opts.ProjectDir)
 	if err != nil {
 		return err
 	}

@@ -3,8 +3,10 @@ package app
 import (
 	"context"
 	"crypto/rsa"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
@@ -130,8 +132,8 @@ local server http://localhost:9080 with admin/admin.
 	fl.StringVar(&opts.ProjectDir, "project", "", "Cordova project `folder` (default: the nearest folder with a config.xml at or above the current one)")
 	fl.BoolVar(&opts.Build, "build", false, "Write the archives into mobilefirst/ without uploading them")
 	fl.StringSliceVar(&opts.Platforms, "platform", nil, "Platforms to package, comma-separated (default: every prepared platform)")
-	fl.StringVar(&opts.SignKey, "sign-key", "", "Sign the archives with the RSA private key in `file` (PEM PKCS#1 or PKCS#8, or a PKCS#12 keystore)")
-	fl.StringVar(&opts.KeystorePassword, "keystore-password", "", "Password of the PKCS#12 keystore given with --sign-key (default: $MFPDEV_KEYSTORE_PASSWORD, or a prompt on a terminal)")
+	fl.StringVar(&opts.SignKey, "sign-key", "", "Sign the archives with the RSA private key in `file` (PEM PKCS #1 or PKCS #8, or a PKCS #12 keystore)")
+	fl.StringVar(&opts.KeystorePassword, "keystore-password", "", "Password of the PKCS #12 keystore given with --sign-key (default: $MFPDEV_KEYSTORE_PASSWORD, or a prompt on a terminal)")
 	fl.StringVar(&opts.URL, "url", "", "Push to the server at this base `URL` instead of a server profile, such as http://127.0.0.1:9081")
 	fl.StringVar(&opts.Login, "login", "", "User to push as with --url (default \"admin\")")
 	fl.StringVar(&opts.Password, "password", "", "Password of the server login (default: the profile's saved password, $MFPDEV_PASSWORD, or a prompt on a terminal)")
@@ -245,19 +247,35 @@ func buildAndPush(ctx context.Context, opts *WebupdateOptions, plan *webupdate.P
 	return archives, uploads, nil
 }
 
+// loadProject loads the Cordova project that findProjectRoot finds.
 func loadProject(ctx context.Context, f *cmdutil.Factory, dir string) (*cordova.Project, error) {
-	if dir == "" {
-		wd, err := f.WorkDir()
-		if err != nil {
-			return nil, err
-		}
-		dir = wd
-	}
-	root, err := cordova.Find(dir)
+	root, err := findProjectRoot(f, dir)
 	if err != nil {
 		return nil, err
 	}
 	return cordova.Load(ctx, root)
+}
+
+// findProjectRoot returns the root of the Cordova project at or above dir,
+// the --project flag, or at or above the working folder when dir is empty.
+func findProjectRoot(f *cmdutil.Factory, dir string) (string, error) {
+	if dir == "" {
+		wd, err := f.WorkDir()
+		if err != nil {
+			return "", err
+		}
+		return cordova.Find(wd)
+	}
+
+	// Find's own advice is to pass --project, which the user just did.
+	if info, err := os.Stat(dir); err != nil || !info.IsDir() {
+		return "", cmdutil.Usagef("--project %s is not an existing folder: pass the folder of the Cordova project", dir)
+	}
+	root, err := cordova.Find(dir)
+	if errors.Is(err, cordova.ErrNoConfig) {
+		return "", cmdutil.Usagef("--project %s: %w in that folder or any parent folder: check the path of the Cordova project", dir, cordova.ErrNoConfig)
+	}
+	return root, err
 }
 
 // loadSigningKey reads --sign-key. A keystore's password comes from
