@@ -60,7 +60,6 @@ SubjectPublicKeyInfo: the value of <mfp:directUpdateAuthenticityPublicKey>
 in config.xml. Standard error receives the command that writes it there.
 ` + cmdutil.ExitStatusLocalHelp,
 		Example: `  # 2048-bit key in a folder outside the project
-  mkdir -p ~/keys
   mfpdev keys generate --out ~/keys/myapp.pem
 
   # 3072-bit key, with the public key as PEM too
@@ -209,11 +208,15 @@ func checkAbsent(path string) error {
 	}
 }
 
-// writeKeyFile writes data to path with mode perm. Without overwrite it
-// creates the file exclusively, so it never replaces one that appeared
-// since checkAbsent. With overwrite it writes a temporary file in the same
+// writeKeyFile writes data to path with mode perm, creating its folder.
+// Without overwrite it creates the file exclusively, so it never replaces
+// one that appeared since checkAbsent. With overwrite it writes a temporary file in the same
 // folder and renames it, so a reader never sees half a key.
 func writeKeyFile(path string, data []byte, perm os.FileMode, overwrite bool) error {
+	// A missing folder is created private, because it is made for a key.
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
 	if !overwrite {
 		return writeExclusive(path, data, perm)
 	}

@@ -30,7 +30,6 @@ Once an app is in a store, its trusted key changes only with a new store
 release: keep the private key safe and backed up.
 ` + cmdutil.ExitStatusLocalHelp,
 		Example: `  # Create a key outside the project and print the value for config.xml
-  mkdir -p ~/keys
   mfpdev keys generate --out ~/keys/myapp.pem
 
   # Print the config.xml value of an existing key, certificate or keystore

@@ -10,6 +10,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -170,6 +171,23 @@ func TestGenerateNoWarningOutsideProject(t *testing.T) {
 	}
 	if strings.Contains(e.stderr.String(), "warning") {
 		t.Errorf("stderr has a warning outside a Cordova project:\n%s", e.stderr.String())
+	}
+}
+
+func TestGenerateCreatesFolder(t *testing.T) {
+	e := newTestEnv(t)
+	if err := e.run("generate", "--out", "keys/app/k.pem"); err != nil {
+		t.Fatalf("keys generate: %v", err)
+	}
+	if _, err := os.Stat(e.path("keys/app/k.pem")); err != nil {
+		t.Fatal(err)
+	}
+	info, err := os.Stat(e.path("keys/app"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if perm := info.Mode().Perm(); runtime.GOOS != "windows" && perm != 0o700 {
+		t.Errorf("new folder mode %v, want 0700", perm)
 	}
 }
 
