@@ -78,7 +78,7 @@ of the process list and shell history.
 		},
 	}
 
-	cmd.Flags().StringVar(&opts.KeystorePassword, "keystore-password", "", "Password of a PKCS#12 keystore (default $"+keystorePasswordEnv+")")
+	cmd.Flags().StringVar(&opts.KeystorePassword, "keystore-password", "", "Password of a PKCS #12 keystore (default: $"+keystorePasswordEnv+")")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "Print the file, the public key and its size as JSON")
 	return cmd
 }

@@ -28,7 +28,7 @@ type DeltaOptions struct {
 func (o *DeltaOptions) addFlags(fl *pflag.FlagSet) {
 	fl.IntVar(&o.History, "delta-history", updateserver.DefaultDeltaHistory, "Number of deployments before the active one that devices may update from with a delta archive; 0 disables deltas")
 	fl.IntVar(&o.MinSavings, "delta-min-savings", updateserver.DefaultDeltaMinSavings, "Percentage of the full archive's size a delta archive must save to be offered, 0 to 99")
-	fl.StringVar(&o.SigningKey, "signing-key", "", "Sign delta archives with the RSA private key in `file` (PEM PKCS#1 or PKCS#8, or a PKCS#12 keystore whose password is in $"+keystorePasswordEnv+"); without it, devices of signed deployments get full archives only")
+	fl.StringVar(&o.SigningKey, "signing-key", "", "Sign delta archives with the RSA private key in `file` (PEM PKCS #1 or PKCS #8, or a PKCS #12 keystore whose password is in $"+keystorePasswordEnv+"); without it, devices of signed deployments get full archives only")
 }
 
 func (o *DeltaOptions) parse() error {
