@@ -80,7 +80,9 @@ func (o *deviceOptions) fillFromProject(ctx context.Context, d *client.Device) e
 // because those of cordova.Find tell the user to pass --project.
 func (o *deviceOptions) loadProject(ctx context.Context) (*cordova.Project, error) {
 	if o.ProjectDir == "" {
-		root, err := cordova.Find(o.WWW)
+		// --www may be missing after an update was killed half-way (the
+		// client restores it), so the search starts at its nearest folder.
+		root, err := cordova.Find(nearestFolder(o.WWW))
 		if err != nil {
 			return nil, err
 		}
@@ -104,6 +106,25 @@ func (o *deviceOptions) loadProject(ctx context.Context) (*cordova.Project, erro
 		return nil, err
 	}
 	return cordova.Load(ctx, root)
+}
+
+// nearestFolder returns path when it is an existing folder, else its
+// nearest parent that is.
+func nearestFolder(path string) string {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return path
+	}
+	for {
+		if info, err := os.Stat(abs); err == nil && info.IsDir() {
+			return abs
+		}
+		parent := filepath.Dir(abs)
+		if parent == abs {
+			return abs
+		}
+		abs = parent
+	}
 }
 
 // projectPlatform returns the platform whose web resources folder is www:
