@@ -110,6 +110,7 @@ func HashPassword(password string) ([]byte, error) {
 // name used in errors.
 func ParseUsers(name string, r io.Reader) ([]User, error) {
 	var users []User
+	firstLine := map[string]int{}
 	scanner := bufio.NewScanner(r)
 	for line := 1; scanner.Scan(); line++ {
 		text := strings.TrimSpace(scanner.Text())
@@ -125,6 +126,10 @@ func ParseUsers(name string, r io.Reader) ([]User, error) {
 		if err := u.validate(); err != nil {
 			return nil, fmt.Errorf("%s:%d: %w", name, line, err)
 		}
+		if first, ok := firstLine[u.Name]; ok {
+			return nil, fmt.Errorf("%s:%d: user %q is already defined on line %d: keep one definition", name, line, u.Name, first)
+		}
+		firstLine[u.Name] = line
 		users = append(users, u)
 	}
 	if err := scanner.Err(); err != nil {

@@ -43,6 +43,7 @@ func TestParseUsersRejects(t *testing.T) {
 		{"unknown role", "alice:root:" + string(hash), `role "root" is invalid`},
 		{"plain password", "alice:admin:secret", "not a bcrypt hash"},
 		{"empty name", ":admin:" + string(hash), "user name"},
+		{"duplicate", "alice:admin:" + string(hash) + "\nalice:monitor:" + string(hash), `users.txt:3: user "alice" is already defined on line 2`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := server.ParseUsers("users.txt", strings.NewReader("# first line\n"+tt.line+"\n"))

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -238,8 +239,12 @@ func (opts *StartOptions) parse(maxUpload, maxUncompressed, logLevel string) err
 	if opts.ReadHeaderTimeout <= 0 || opts.BodyTimeout <= 0 {
 		return cmdutil.Usagef("--read-header-timeout %s and --body-timeout %s must be positive durations, such as 10s", opts.ReadHeaderTimeout, opts.BodyTimeout)
 	}
-	if _, _, err := net.SplitHostPort(opts.Addr); err != nil {
+	_, port, err := net.SplitHostPort(opts.Addr)
+	if err != nil {
 		return cmdutil.Usagef("--addr %q is invalid: use host:port, such as 127.0.0.1:9080", opts.Addr)
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return cmdutil.Usagef("--addr %q has an invalid port %q: use a number from 0 to 65535, such as 127.0.0.1:9080", opts.Addr, port)
 	}
 
 	if opts.AdminPassword == "" {
@@ -417,7 +422,14 @@ func (opts *StartOptions) users(logger *slog.Logger) ([]updateserver.User, error
 		if err != nil {
 			return nil, fmt.Errorf("read users: %w", err)
 		}
+		// An empty file must not fall back to the development login below.
+		if len(fromFile) == 0 {
+			return nil, cmdutil.Usagef("--users %s defines no user: add a line NAME:ROLE:HASH per user (mfpdev server hash-password prints the HASH)", opts.UsersFile)
+		}
 		users = append(users, fromFile...)
+	}
+	if err := checkUniqueUsers(users); err != nil {
+		return nil, err
 	}
 	if len(users) > 0 {
 		return users, nil
@@ -434,6 +446,19 @@ func (opts *StartOptions) users(logger *slog.Logger) ([]updateserver.User, error
 	logger.Warn("no users configured: created user admin with password admin; set --admin-password or --users before exposing the server",
 		"addr", opts.Addr)
 	return []updateserver.User{u}, nil
+}
+
+// checkUniqueUsers rejects a --users file that defines the --admin-user,
+// before the server creates anything.
+func checkUniqueUsers(users []updateserver.User) error {
+	seen := map[string]bool{}
+	for _, u := range users {
+		if seen[u.Name] {
+			return cmdutil.Usagef("user %q is defined by --admin-user and in the --users file: keep one definition", u.Name)
+		}
+		seen[u.Name] = true
+	}
+	return nil
 }
 
 // isLoopback reports whether addr's host only accepts local connections.
