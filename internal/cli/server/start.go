@@ -514,8 +514,9 @@ func NewCmdHashPassword(f *cmdutil.Factory, runF func(*HashPasswordOptions) erro
 		Long: `Print the bcrypt hash of a password, for the third field of a line of
 the file that "mfpdev server start --users" reads.
 
-On a terminal, mfpdev asks for the password without echoing it. Otherwise it
-reads the first line of standard input.` + "\n" + cmdutil.ExitStatusLocalHelp,
+On a terminal, mfpdev asks for the password twice without echoing it, on
+standard error, so standard output can be redirected. Otherwise it reads the
+first line of standard input.` + "\n" + cmdutil.ExitStatusLocalHelp,
 		Example: `  printf 'deployer:deployer:%s\n' "$(mfpdev server hash-password)" >> users.txt
   echo "$PASSWORD" | mfpdev server hash-password`,
 		Args: cobra.NoArgs,
@@ -534,6 +535,15 @@ func hashPasswordRun(opts *HashPasswordOptions) error {
 		p, err := opts.Prompter.Password("Password:")
 		if err != nil {
 			return err
+		}
+		// The password is not echoed, so a typo shows only as a failed
+		// login later: ask twice.
+		again, err := opts.Prompter.Password("Password again:")
+		if err != nil {
+			return err
+		}
+		if again != p {
+			return errors.New("the two passwords differ: run the command again")
 		}
 		password = p
 	} else {

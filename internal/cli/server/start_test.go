@@ -295,6 +295,44 @@ func TestHashPasswordFromStdin(t *testing.T) {
 	}
 }
 
+func TestHashPasswordAsksTwice(t *testing.T) {
+	for _, tt := range []struct {
+		name, again string
+		wantErr     string
+	}{
+		{"same", "s3cret", ""},
+		{"typo", "s3crte", "the two passwords differ"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f, out, _ := testFactory(nil)
+			f.IOStreams.SetTTY(true)
+			prompter := &scriptedPrompter{t: t, steps: []promptStep{
+				{kind: "password", message: "Password:", answer: "s3cret"},
+				{kind: "password", message: "Password again:", answer: tt.again},
+			}}
+			err := hashPasswordRun(&HashPasswordOptions{IO: f.IOStreams, Prompter: prompter})
+			prompter.assertDone()
+
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
+				}
+				if out.Len() != 0 {
+					t.Errorf("printed %q despite the error", out.String())
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			hash := strings.TrimSpace(out.String())
+			if err := bcrypt.CompareHashAndPassword([]byte(hash), []byte("s3cret")); err != nil {
+				t.Errorf("printed hash %q does not match the password: %v", hash, err)
+			}
+		})
+	}
+}
+
 func TestLoadTrustedKeys(t *testing.T) {
 	key, err := signing.Generate(2048)
 	if err != nil {
