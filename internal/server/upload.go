@@ -68,7 +68,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 		s.log.Info("upload unchanged: archive already deployed", append(attrs, "checksum", d.Checksum, "sha256", d.SHA256)...)
 		s.metrics.uploads.WithLabelValues(uploadSuccess).Inc()
 		p := toProtocol(d)
-		s.adminOK(w, txUpload, protocol.AdminResponse{Deployment: &p})
+		s.adminOK(w, txUpload, protocol.AdminResponse{Deployment: &p, Unchanged: true})
 		return
 	}
 	if err != nil {

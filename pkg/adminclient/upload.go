@@ -40,6 +40,14 @@ type Archive struct {
 	SHA256 string
 }
 
+// Uploaded is the server's response to an upload: the active deployment.
+type Uploaded struct {
+	protocol.Deployment
+	// Unchanged is true when the archive already was the active deployment,
+	// so the server stored nothing new.
+	Unchanged bool
+}
+
 // Upload sends archive as the web resources of app in runtime, as a raw
 // application/zip body with an exact Content-Length. progress, when not
 // nil, is called with the number of bytes sent so far in the current
@@ -49,7 +57,7 @@ type Archive struct {
 // web-resources checksum and the SHA-256 it stored and both equal the
 // local archive's; otherwise the error matches ErrMismatch.
 func (c *Client) Upload(ctx context.Context, runtime string, app App, archive Archive,
-	progress func(sent int64)) (*protocol.Deployment, error) {
+	progress func(sent int64)) (*Uploaded, error) {
 	readerAt, size, closeArchive, err := openArchive(archive)
 	if err != nil {
 		return nil, fmt.Errorf("upload %s: %w", app, err)
@@ -84,7 +92,7 @@ func (c *Client) Upload(ctx context.Context, runtime string, app App, archive Ar
 	if err != nil {
 		return nil, fmt.Errorf("upload %s: %w", app, err)
 	}
-	return deployment, nil
+	return &Uploaded{Deployment: *deployment, Unchanged: resp.admin.Unchanged}, nil
 }
 
 func (c *Client) runtimeNotFoundHint(runtime string) string {

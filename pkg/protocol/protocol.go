@@ -114,6 +114,9 @@ type AdminResponse struct {
 	Transaction    *Transaction `json:"transaction,omitempty"`
 	// Deployment is set by uploads and by GET on a web resources path.
 	Deployment *Deployment `json:"deployment,omitempty"`
+	// Unchanged is set by an upload of the archive that is already the
+	// active deployment: the server stored nothing new.
+	Unchanged bool `json:"unchanged,omitempty"`
 	// History lists earlier deployments of the same app version, newest first.
 	History []Deployment `json:"history,omitempty"`
 	// Runtimes is set by GET …/runtimes.

@@ -63,6 +63,9 @@ type PushResult struct {
 	ServerURL  string              `json:"server"`
 	Runtime    string              `json:"runtime"`
 	Deployment protocol.Deployment `json:"deployment"`
+	// Unchanged is true when the archive already was the active
+	// deployment, so the server kept it as it was.
+	Unchanged bool `json:"unchanged"`
 }
 
 // pushTarget is the server, login and runtime a push goes to.
@@ -102,7 +105,7 @@ func pushArchives(ctx context.Context, opts PushOptions, archives []PushArchive)
 
 		// The result goes to stdout when every upload is done; on a terminal
 		// each upload is also confirmed as it finishes.
-		if opts.IO.IsStderrTTY() {
+		if opts.IO.IsStderrTTY() && !d.Unchanged {
 			fmt.Fprintf(opts.IO.ErrOut, "✓ uploaded %s %s checksum %d to %s runtime %s\n",
 				a.Platform, a.AppVersion, d.Checksum, target.profile.URL, target.runtime)
 		}
@@ -111,7 +114,8 @@ func pushArchives(ctx context.Context, opts PushOptions, archives []PushArchive)
 			Profile:    target.profile.Name,
 			ServerURL:  target.profile.URL,
 			Runtime:    target.runtime,
-			Deployment: *d,
+			Deployment: d.Deployment,
+			Unchanged:  d.Unchanged,
 		})
 	}
 	return results, nil
@@ -207,7 +211,7 @@ func passwordSource(profile config.Profile, getenv func(string) string) string {
 
 // uploadOne uploads one archive, with a progress bar when stderr is a
 // terminal.
-func uploadOne(ctx context.Context, streams *iostreams.IOStreams, target *pushTarget, a PushArchive) (*protocol.Deployment, error) {
+func uploadOne(ctx context.Context, streams *iostreams.IOStreams, target *pushTarget, a PushArchive) (*adminclient.Uploaded, error) {
 	app := adminclient.App{ID: a.AppID, Platform: a.Platform, Version: a.AppVersion}
 	archive := adminclient.Archive{Path: a.Path, Checksum: a.Checksum, SHA256: a.SHA256}
 	if !streams.IsStderrTTY() {

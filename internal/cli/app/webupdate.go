@@ -420,6 +420,11 @@ func pushFile(ctx context.Context, opts *WebupdateOptions) error {
 func printUploads(w io.Writer, results []PushResult) {
 	for _, r := range results {
 		d := r.Deployment
+		if r.Unchanged {
+			fmt.Fprintf(w, "%-8s already deployed on %s (runtime %s), unchanged: %s %s, checksum %d, sha256 %s\n",
+				d.Platform, r.ServerURL, r.Runtime, d.AppID, d.AppVersion, d.Checksum, d.SHA256)
+			continue
+		}
 		fmt.Fprintf(w, "%-8s uploaded to %s (runtime %s): %s %s, checksum %d, sha256 %s\n",
 			d.Platform, r.ServerURL, r.Runtime, d.AppID, d.AppVersion, d.Checksum, d.SHA256)
 	}
