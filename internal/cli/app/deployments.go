@@ -93,7 +93,8 @@ signed, and when and by whom it was uploaded.
 
 --app-id, --platform and --app-version keep only the matching versions.
 The earlier deployments of each version are listed too when --app-version
-is given. The server is the one of server-profile, or the default profile,
+is given. An undeployed version, which has no active deployment, is listed
+only when all three flags name it. The server is the one of server-profile, or the default profile,
 or the local server http://localhost:9080 with admin/admin.
 ` + cmdutil.ExitStatusHelp,
 		Example: `  # Everything deployed on the server of profile "prod"
@@ -128,7 +129,7 @@ type versionDeployments struct {
 	AppID      string `json:"appId"`
 	Platform   string `json:"platform"`
 	AppVersion string `json:"appVersion"`
-	// Active is the deployment devices get, or nil after an undeploy.
+	// Active is the deployment devices get, or null after an undeploy.
 	Active *protocol.Deployment `json:"active"`
 	// History lists the earlier deployments, newest first, when
 	// --app-version is given.
@@ -148,9 +149,17 @@ func deploymentsRun(ctx context.Context, opts *DeploymentsOptions) error {
 		return err
 	}
 
-	apps, err := target.client.Applications(ctx, target.runtime)
-	if err != nil {
-		return explainServerError(ctx, err, target, "list deployments")
+	// The server lists only versions with an active deployment, so a
+	// version named in full is asked for directly: an undeployed one still
+	// has its history.
+	var apps []protocol.Application
+	if opts.AppID != "" && opts.Platform != "" && opts.AppVersion != "" {
+		apps = []protocol.Application{{AppID: opts.AppID, Platform: opts.Platform, Versions: []string{opts.AppVersion}}}
+	} else {
+		apps, err = target.client.Applications(ctx, target.runtime)
+		if err != nil {
+			return explainServerError(ctx, err, target, "list deployments")
+		}
 	}
 
 	out := deploymentsOutput{Server: target.profile.URL, Runtime: target.runtime, Deployments: []versionDeployments{}}
@@ -166,6 +175,9 @@ func deploymentsRun(ctx context.Context, opts *DeploymentsOptions) error {
 			active, history, err := target.client.GetDeployment(ctx, target.runtime, id)
 			if err != nil && !errors.Is(err, adminclient.ErrNotFound) {
 				return explainServerError(ctx, err, target, "list deployments")
+			}
+			if active == nil && len(history) == 0 {
+				continue
 			}
 			entry := versionDeployments{AppID: app.AppID, Platform: app.Platform, AppVersion: version, Active: active}
 			if opts.AppVersion != "" {
