@@ -97,7 +97,8 @@ Users and roles: admin may do everything, deployer may upload and read,
 monitor may only read. --admin-user and --admin-password (or the
 MFPDEV_ADMIN_PASSWORD environment variable) define one admin; --users adds
 users from a file with one "name:role:bcrypt-hash" line per user (lines
-starting with # are comments). Make a hash with
+starting with # are comments). The server reads the file only at start, so
+restart it after a change. Make a hash with
   mfpdev server hash-password
 or with Apache's htpasswd:
   htpasswd -nbB '' 'PASSWORD' | tr -d ':\n'
@@ -138,9 +139,10 @@ Exit status:
   # Any free port, printed on standard error
   mfpdev server start --addr 127.0.0.1:0
 
-  # Shared server that accepts only signed archives
-  MFPDEV_ADMIN_PASSWORD=secret mfpdev server start --addr :9080 --users users.txt \
-    --trusted-key "$(cat public-key.b64)" --log-format json`,
+  # Shared server that accepts only signed archives, on loopback behind a
+  # reverse proxy on the same host that terminates TLS
+  mfpdev server start --addr 127.0.0.1:9080 --users /etc/mfpdev/users.txt \
+    --trusted-proxy 127.0.0.1 --trusted-key "$(cat public-key.b64)" --log-format json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Context = cmd.Context()
