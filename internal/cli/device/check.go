@@ -28,8 +28,17 @@ and print the answer with its reason.
 App id, app version, plugin version and public key default to the values of
 the Cordova project the folder belongs to, or of the project --project names
 when the folder is a copy outside it; the platform defaults to the
-platforms/<name> folder it is in. The server is --url, else the named server
-profile, else ` + protocol.DefaultServerURL + `.
+platforms/<name> folder it is in.
+
+The server is taken from the first of these that applies:
+  1. --url
+  2. the server profile named as the argument
+  3. the default server profile, or the only profile (several profiles
+     without a default are an error)
+  4. the url of the <mfp:server> element in the project's config.xml
+  5. ` + protocol.DefaultServerURL + `
+The runtime is that of the profile or <mfp:server> element, else
+` + protocol.DefaultRuntime + `. --runtime overrides it.
 
 The values are checked before any request. As the server requires, the
 plugin version must be at least three dot-separated numbers and the app
