@@ -2,10 +2,12 @@ package server_test
 
 import (
 	"bytes"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -78,6 +80,19 @@ func TestAdminRoutesByRole(t *testing.T) {
 				}
 				if want == http.StatusUnauthorized && resp.Header.Get("WWW-Authenticate") == "" {
 					t.Error("401 without WWW-Authenticate")
+				}
+				// A 401 names exactly the roles the route admits.
+				if want == http.StatusUnauthorized {
+					// route.roles runs from admin down; the message runs up to admin.
+					weakestFirst := slices.Clone(route.roles)
+					slices.Reverse(weakestFirst)
+					roles := weakestFirst[len(weakestFirst)-1]
+					if n := len(weakestFirst); n > 1 {
+						roles = strings.Join(weakestFirst[:n-1], ", ") + " or " + roles
+					}
+					if details := fmt.Sprint(ar.Transaction); !strings.Contains(details, "with role "+roles) {
+						t.Errorf("401 details %s, want them to name role %s", details, roles)
+					}
 				}
 			})
 		}

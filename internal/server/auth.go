@@ -41,6 +41,17 @@ func (a action) String() string {
 	return [...]string{"read", "upload", "delete"}[a]
 }
 
+// rolesFor returns the names of the roles that may do a, for messages.
+func rolesFor(a action) string {
+	switch a {
+	case actionRead:
+		return "monitor, deployer or admin"
+	case actionUpload:
+		return "deployer or admin"
+	}
+	return "admin"
+}
+
 func (r Role) may(a action) bool {
 	switch r {
 	case RoleAdmin:
@@ -195,11 +206,11 @@ func (s *Server) requireRole(a action, txType string, next http.HandlerFunc) htt
 			}
 			s.log.Warn("admin request rejected", "method", r.Method, "path", r.URL.Path, "user", name, "reason", reason, "remote", r.RemoteAddr)
 			w.Header().Set("WWW-Authenticate", `Basic realm="mfpdev", charset="UTF-8"`)
-			s.adminError(w, http.StatusUnauthorized, txType, reason+": send HTTP Basic credentials of a user with role deployer or admin")
+			s.adminError(w, http.StatusUnauthorized, txType, reason+": send HTTP Basic credentials of a user with role "+rolesFor(a))
 			return
 		}
 		if !u.Role.may(a) {
-			s.log.Warn("admin request rejected", "method", r.Method, "path", r.URL.Path, "user", u.Name, "role", string(u.Role), "reason", "role may not "+a.String())
+			s.log.Warn("admin request rejected", "method", r.Method, "path", r.URL.Path, "user", u.Name, "role", string(u.Role), "reason", "role may not "+a.String(), "remote", r.RemoteAddr)
 			s.adminError(w, http.StatusForbidden, txType, fmt.Sprintf("user %q has role %s, which may not %s", u.Name, u.Role, a))
 			return
 		}
