@@ -20,7 +20,7 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 	appID, platform := r.URL.Query().Get("appId"), r.URL.Query().Get("clientPlatform")
 	attrs := append(appAttrs(runtime, appID, platform, appVersion), "type", updateType, "checksum", r.PathValue("checksum"))
 	reject := func(status int, reason, message string) {
-		s.metrics.downloads.WithLabelValues(updateType, strconv.Itoa(status)).Inc()
+		s.metrics.downloads.WithLabelValues(typeLabel(updateType), strconv.Itoa(status)).Inc()
 		s.log.Info("download rejected", append(attrs, "status", status, "reason", reason)...)
 		http.Error(w, message, status)
 	}
@@ -92,6 +92,17 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 	s.metrics.downloads.WithLabelValues(updateType, strconv.Itoa(status)).Inc()
 	s.metrics.bytesServed.Add(float64(sw.bytes))
 	s.log.Debug("archive served", append(attrs, "status", status, "bytes", sw.bytes, "sha256", d.SHA256)...)
+}
+
+// typeLabel returns the metrics label of an update type from a download
+// path: the type itself when it is known, else "unknown", so that clients
+// cannot create a metric series per made-up path.
+func typeLabel(updateType string) string {
+	switch updateType {
+	case protocol.TypeFull, protocol.TypeDelta:
+		return updateType
+	}
+	return "unknown"
 }
 
 // sanitizeFilename keeps the characters safe inside a quoted

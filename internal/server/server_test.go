@@ -161,9 +161,23 @@ func TestUploadCheckDownload(t *testing.T) {
 			t.Errorf("status %d, want 404", resp.StatusCode)
 		}
 	})
+	t.Run("made-up type", func(t *testing.T) {
+		for _, made := range []string{"aaa", "bbb"} {
+			resp, _ := get(t, http.MethodGet, strings.Replace(link, "/full?", "/"+made+"?", 1), nil)
+			if resp.StatusCode != http.StatusNotFound {
+				t.Errorf("type %s: status %d, want 404", made, resp.StatusCode)
+			}
+		}
+	})
 	t.Run("metrics", func(t *testing.T) {
 		_, body := get(t, http.MethodGet, ts.URL+"/metrics", nil)
+		for _, unwanted := range []string{`type="aaa"`, `type="bbb"`} {
+			if strings.Contains(string(body), unwanted) {
+				t.Errorf("metrics have a series for a made-up type: %s", unwanted)
+			}
+		}
 		for _, want := range []string{
+			`mfpdev_downloads_total{code="404",type="unknown"} 2`,
 			`mfpdev_update_checks_total{reason="up-to-date",result="no-update"} 1`,
 			`mfpdev_update_checks_total{reason="plugin-version-mismatch",result="no-update"} 1`,
 			`mfpdev_update_checks_total{reason="no-web-resources",result="no-update"} 1`,
