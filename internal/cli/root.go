@@ -102,6 +102,11 @@ func handleError(f *cmdutil.Factory, ctx context.Context, cmd *cobra.Command, er
 	if errors.As(err, &silent) {
 		return silent.Code
 	}
+	var stop *cmdutil.StopError
+	if errors.As(err, &stop) {
+		fmt.Fprintln(stderr, "mfpdev:", redactKeys(err.Error()))
+		return cmdutil.ExitError
+	}
 	if errors.Is(err, cmdutil.ErrCancelled) || errors.Is(err, prompt.ErrCancelled) || ctx.Err() != nil {
 		fmt.Fprintln(stderr, "mfpdev: interrupted; nothing was left half-written")
 		return cmdutil.ExitCancelled

@@ -52,6 +52,14 @@ type SilentError struct{ Code ExitCode }
 
 func (e *SilentError) Error() string { return fmt.Sprintf("exit status %d", e.Code) }
 
+// StopError reports a failure while a command stopped after SIGINT or
+// SIGTERM, such as a server whose running requests were cut off. It exits
+// with ExitError, not ExitCancelled, because the stop did not go cleanly.
+type StopError struct{ Err error }
+
+func (e *StopError) Error() string { return e.Err.Error() }
+func (e *StopError) Unwrap() error { return e.Err }
+
 // ErrCancelled reports an operation interrupted by the user.
 var ErrCancelled = errors.New("interrupted")
 

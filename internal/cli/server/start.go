@@ -349,7 +349,11 @@ func startRun(opts *StartOptions) error {
 	defer srv.Close()
 
 	fmt.Fprintf(opts.IO.ErrOut, "mfpdev: serving on http://%s (data in %s)\n", listener.Addr(), dataDir)
-	return srv.Serve(opts.Context, listener)
+	err = srv.Serve(opts.Context, listener)
+	if err != nil && opts.Context.Err() != nil {
+		return &cmdutil.StopError{Err: err}
+	}
+	return err
 }
 
 // dataLockName is the file in the data folder that a running server keeps
