@@ -168,7 +168,7 @@ Exit status:
 	fl.StringVar(&maxUpload, "max-upload-size", "512MiB", "Maximum size of an uploaded archive, with a unit (KB, MB, MiB, GB, …)")
 	fl.IntVar(&opts.MaxEntries, "max-entries", bundle.DefaultMaxEntries, "Maximum number of zip entries in an uploaded archive")
 	fl.Int64Var(&opts.MaxCompressionRatio, "max-compression-ratio", bundle.DefaultMaxRatio, "Maximum ratio of uncompressed to compressed size of one entry larger than 1 MiB in an uploaded archive")
-	fl.StringVar(&maxUncompressed, "max-uncompressed-size", humanize.IBytes(bundle.DefaultMaxUncompressed), "Maximum total uncompressed size of an uploaded archive, with a unit")
+	fl.StringVar(&maxUncompressed, "max-uncompressed-size", defaultMaxUncompressed, "Maximum total uncompressed size of an uploaded archive, with a unit")
 	fl.StringVar(&opts.DownloadBaseURL, "download-base-url", "", "Absolute URL that download links start with, for a CDN or proxy; the runtime name follows it (default: links relative to the runtime root)")
 	fl.StringVar(&opts.LogFormat, "log-format", "", "Log format on standard error: text or json (default: text on a terminal, json otherwise)")
 	fl.StringVar(&logLevel, "log-level", "info", "Lowest level logged: debug, info, warn or error")
@@ -355,6 +355,10 @@ func startRun(opts *StartOptions) error {
 	}
 	return err
 }
+
+// defaultMaxUncompressed is bundle.DefaultMaxUncompressed in the form of
+// the other size defaults; a test checks that the two agree.
+const defaultMaxUncompressed = "1GiB"
 
 // dataLockName is the file in the data folder that a running server keeps
 // locked.

@@ -18,6 +18,7 @@ import (
 
 	"github.com/mfpdev/mfpdev/internal/cli/cmdutil"
 	"github.com/mfpdev/mfpdev/internal/cli/iostreams"
+	"github.com/mfpdev/mfpdev/pkg/bundle"
 	"github.com/mfpdev/mfpdev/pkg/signing"
 )
 
@@ -368,5 +369,15 @@ func TestLoadTrustedKeys(t *testing.T) {
 	var usage *cmdutil.UsageError
 	if !errors.As(err, &usage) || !strings.Contains(err.Error(), "--trusted-key") {
 		t.Errorf("invalid key: err = %v, want a usage error naming --trusted-key", err)
+	}
+}
+
+func TestDefaultMaxUncompressedAgrees(t *testing.T) {
+	n, err := parseSize("--max-uncompressed-size", defaultMaxUncompressed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != bundle.DefaultMaxUncompressed {
+		t.Errorf("default %q is %d bytes, want bundle.DefaultMaxUncompressed %d", defaultMaxUncompressed, n, bundle.DefaultMaxUncompressed)
 	}
 }
