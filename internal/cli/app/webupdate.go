@@ -244,6 +244,15 @@ func buildAndPush(ctx context.Context, opts *WebupdateOptions, plan *webupdate.P
 	if err != nil {
 		return nil, nil, err
 	}
+	// The uploads were read from the staging folder, which Commit removed:
+	// report where the archives are now.
+	for i := range uploads {
+		for _, a := range archives {
+			if a.Platform == uploads[i].Archive.Platform {
+				uploads[i].Archive.Path = a.AbsPath
+			}
+		}
+	}
 	return archives, uploads, nil
 }
 
