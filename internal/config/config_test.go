@@ -253,3 +253,21 @@ func TestResolvePassword(t *testing.T) {
 		}
 	}
 }
+
+func TestResolvePasswordTrimsLineBreak(t *testing.T) {
+	for _, value := range []string{"s3cret\n", "s3cret\r\n", "s3cret"} {
+		getenv := func(key string) string {
+			if key == EnvPassword {
+				return value
+			}
+			return ""
+		}
+		got, err := ResolvePassword(Profile{Name: "p", Login: "ci"}, getenv, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != "s3cret" {
+			t.Errorf("MFPDEV_PASSWORD %q gave password %q, want %q", value, got, "s3cret")
+		}
+	}
+}

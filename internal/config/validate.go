@@ -36,6 +36,13 @@ func NormalizeURL(raw string) (string, error) {
 // password and the user cannot be asked.
 var ErrNoPassword = errors.New("no password")
 
+// EnvPasswordValue returns MFPDEV_PASSWORD without a trailing line break,
+// which a secret mounted from a file often keeps. "server hash-password"
+// likewise reads its input without the line break.
+func EnvPasswordValue(getenv func(string) string) string {
+	return strings.TrimRight(getenv(EnvPassword), "\r\n")
+}
+
 // ResolvePassword returns the password to use with p: the profile's saved
 // password, then the MFPDEV_PASSWORD environment variable read through
 // getenv, then the answer to ask. A nil ask means the user cannot be
@@ -44,7 +51,7 @@ func ResolvePassword(p Profile, getenv func(string) string, ask func(message str
 	if p.Password != "" {
 		return p.Password, nil
 	}
-	if pw := getenv(EnvPassword); pw != "" {
+	if pw := EnvPasswordValue(getenv); pw != "" {
 		return pw, nil
 	}
 

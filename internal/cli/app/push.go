@@ -203,7 +203,7 @@ func passwordSource(profile config.Profile, getenv func(string) string) string {
 	switch {
 	case profile.Password != "":
 		return "profile"
-	case getenv(config.EnvPassword) != "":
+	case config.EnvPasswordValue(getenv) != "":
 		return config.EnvPassword
 	}
 	return "prompt"

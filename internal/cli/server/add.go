@@ -197,7 +197,7 @@ func (opts *AddOptions) decidePasswordSaving(canPrompt bool, path string) (bool,
 func (opts *AddOptions) verify(p config.Profile, canPrompt bool) error {
 	password := opts.Password
 	if password == "" {
-		password = opts.Getenv(config.EnvPassword)
+		password = config.EnvPasswordValue(opts.Getenv)
 	}
 	if password == "" {
 		if !canPrompt {
