@@ -104,10 +104,16 @@ func NewUser(name string, role Role, password string) (User, error) {
 	return u, u.validate()
 }
 
+// MaxPasswordBytes is the longest password bcrypt accepts.
+const MaxPasswordBytes = 72
+
 // HashPassword returns the bcrypt hash of password at bcrypt's default cost.
 func HashPassword(password string) ([]byte, error) {
 	if password == "" {
 		return nil, fmt.Errorf("password is empty")
+	}
+	if len(password) > MaxPasswordBytes {
+		return nil, fmt.Errorf("password is %d bytes long, more than the %d bytes bcrypt uses: choose a shorter one", len(password), MaxPasswordBytes)
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
 	if err != nil {

@@ -567,6 +567,9 @@ func hashPasswordRun(opts *HashPasswordOptions) error {
 		return cmdutil.Usagef("password is empty: type one, or pipe it on standard input")
 	}
 
+	if len(password) > updateserver.MaxPasswordBytes {
+		return cmdutil.Usagef("password is %d bytes long, more than the %d bytes bcrypt uses: choose a shorter one", len(password), updateserver.MaxPasswordBytes)
+	}
 	hash, err := updateserver.HashPassword(password)
 	if err != nil {
 		return err

@@ -381,3 +381,19 @@ func TestDefaultMaxUncompressedAgrees(t *testing.T) {
 		t.Errorf("default %q is %d bytes, want bundle.DefaultMaxUncompressed %d", defaultMaxUncompressed, n, bundle.DefaultMaxUncompressed)
 	}
 }
+
+func TestHashPasswordTooLong(t *testing.T) {
+	f, out, _ := testFactory(nil)
+	f.IOStreams.In = strings.NewReader(strings.Repeat("x", 73) + "\n")
+	err := hashPasswordRun(&HashPasswordOptions{IO: f.IOStreams})
+	var usage *cmdutil.UsageError
+	if !errors.As(err, &usage) {
+		t.Fatalf("err = %v, want a usage error", err)
+	}
+	if !strings.Contains(err.Error(), "73 bytes long, more than the 72 bytes bcrypt uses") {
+		t.Errorf("err %q does not give the length and the limit", err)
+	}
+	if out.Len() != 0 {
+		t.Errorf("printed %q despite the error", out.String())
+	}
+}
