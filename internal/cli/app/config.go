@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -36,7 +37,7 @@ var configKeys = map[string]string{
 func NewCmdConfig(f *cmdutil.Factory, runF func(*ConfigOptions) error) *cobra.Command {
 	opts := &ConfigOptions{IO: f.IOStreams, Factory: f}
 	cmd := &cobra.Command{
-		Use:   "config <key> <value>",
+		Use:   "config [--project folder] <key> <value>",
 		Short: "Set a direct-update setting in the project's config.xml",
 		Long: `Set a direct-update setting in the Cordova project's config.xml, changing
 nothing else in the file.
@@ -52,12 +53,24 @@ Keys:
 ` + cmdutil.ExitStatusLocalHelp,
 		Example: `  mfpdev app config direct_update_authenticity_public_key "$(mfpdev keys public signing-key.pem)"`,
 		Args: func(cmd *cobra.Command, args []string) error {
+			// Flags after KEY are arguments here (see SetInterspersed below).
+			for _, arg := range args {
+				if arg == "--help" || arg == "-h" {
+					return nil
+				}
+			}
+			if len(args) > 2 && strings.HasPrefix(args[2], "--") {
+				return cmdutil.Usagef("%s after KEY and VALUE is not read as a flag: put flags first, as in mfpdev app config --project DIR KEY VALUE", args[2])
+			}
 			if len(args) != 2 {
 				return cmdutil.Usagef("app config needs a KEY and a VALUE (%d given), for example mfpdev app config direct_update_authenticity_public_key VALUE", len(args))
 			}
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if slices.Contains(args, "--help") || slices.Contains(args, "-h") {
+				return cmd.Help()
+			}
 			opts.Key, opts.Value = args[0], args[1]
 			if _, ok := configKeys[opts.Key]; !ok {
 				return cmdutil.Usagef("unknown key %q: known keys are %s", opts.Key, strings.Join(knownConfigKeys(), ", "))
