@@ -148,6 +148,9 @@ type webupdateOutput struct {
 	Archives []webupdate.Archive `json:"archives,omitempty"`
 	// Uploads lists what the server confirmed storing; absent with --build.
 	Uploads []PushResult `json:"uploads,omitempty"`
+	// Warnings are the problems that did not stop the build, such as a
+	// platform skipped because it is not prepared, as printed on stderr.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // buildMemoryLimit is the Go heap size above which the garbage collector
@@ -210,7 +213,7 @@ func webupdateRun(ctx context.Context, opts *WebupdateOptions) error {
 	}
 
 	if opts.JSON {
-		return cmdutil.WriteJSON(opts.IO.Out, webupdateOutput{Archives: archives, Uploads: uploads})
+		return cmdutil.WriteJSON(opts.IO.Out, webupdateOutput{Archives: archives, Uploads: uploads, Warnings: plan.Warnings})
 	}
 	printArchives(opts.IO.Out, archives, workDir(opts.Factory))
 	printUploads(opts.IO.Out, uploads)
