@@ -129,8 +129,9 @@ type versionDeployments struct {
 	AppID      string `json:"appId"`
 	Platform   string `json:"platform"`
 	AppVersion string `json:"appVersion"`
-	// Active is the deployment devices get, or null after an undeploy.
-	Active *protocol.Deployment `json:"active"`
+	// Active is the deployment devices get, or null after an undeploy. Its
+	// JSON name is that of the admin API.
+	Active *protocol.Deployment `json:"deployment"`
 	// History lists the earlier deployments, newest first, when
 	// --app-version is given.
 	History []protocol.Deployment `json:"history,omitempty"`

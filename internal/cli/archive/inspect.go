@@ -50,7 +50,7 @@ archive that fails them is reported and nothing else is shown.
 // inspectOutput is the JSON document "archive inspect --json" prints.
 type inspectOutput struct {
 	File     string          `json:"file"`
-	Size     int64           `json:"size"`
+	Size     int64           `json:"packedSize"` // the archive file's bytes
 	SHA256   string          `json:"sha256"`
 	Signed   bool            `json:"signed"`
 	Delta    bool            `json:"delta"`
@@ -113,7 +113,7 @@ func printMetadata(w io.Writer, file string, a *bundle.Archive) {
 		fmt.Fprintf(w, "Platform version:  %s\n", m.PlatformVersion)
 	}
 	fmt.Fprintf(w, "Checksum:          %d\n", m.Checksum)
-	fmt.Fprintf(w, "Files:             %d (%d bytes unpacked)\n", m.Files, m.UnpackedSize)
+	fmt.Fprintf(w, "Files:             %d under www/ (%d bytes unpacked)\n", m.Files, m.UnpackedSize)
 	fmt.Fprintf(w, "Signed:            %s\n", signed)
 	if m.CreatedBy != "" {
 		fmt.Fprintf(w, "Created by:        %s\n", m.CreatedBy)
