@@ -64,7 +64,17 @@ matching key. Without either, a signature is reported but not checked.
 	return cmd
 }
 
-// verifyOutput is the JSON document "archive verify --json" prints on success.
+// verifyFailure is the JSON document "archive verify --json" prints for an
+// archive it rejects: Valid is false, and Problems has one line per rule
+// the archive breaks.
+type verifyFailure struct {
+	File     string   `json:"file"`
+	Valid    bool     `json:"valid"`
+	Problems []string `json:"problems"`
+}
+
+// verifyOutput is the JSON document "archive verify --json" prints for a
+// valid archive.
 type verifyOutput struct {
 	File              string `json:"file"`
 	Valid             bool   `json:"valid"`
@@ -89,6 +99,13 @@ func verifyRun(ctx context.Context, opts *VerifyOptions) error {
 	}
 	a, err := readArchive(ctx, opts.File, readOpts)
 	if err != nil {
+		if opts.JSON && ctx.Err() == nil {
+			// A pipeline reading stdout learns the outcome there too; the
+			// error still goes to stderr and sets the exit status.
+			if writeErr := cmdutil.WriteJSON(opts.IO.Out, verifyFailure{File: opts.File, Problems: problemList(err)}); writeErr != nil {
+				return writeErr
+			}
+		}
 		return err
 	}
 
@@ -111,6 +128,20 @@ func verifyRun(ctx context.Context, opts *VerifyOptions) error {
 	fmt.Fprintf(opts.IO.Out, "%s: valid: %s %s %s, checksum %d, %s\n",
 		opts.File, a.Meta.AppID, a.Meta.Platform, a.Meta.AppVersion, a.Meta.Checksum, signature)
 	return nil
+}
+
+// problemList returns the problems of an invalid archive, or the error
+// itself as the only problem.
+func problemList(err error) []string {
+	var invalid *bundle.InvalidArchiveError
+	if !errors.As(err, &invalid) {
+		return []string{err.Error()}
+	}
+	problems := make([]string, len(invalid.Problems))
+	for i, p := range invalid.Problems {
+		problems[i] = p.String()
+	}
+	return problems
 }
 
 // trustedKey returns the key named by --public-key or by the project's
