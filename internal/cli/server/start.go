@@ -250,7 +250,9 @@ func (opts *StartOptions) parse(maxUpload, maxUncompressed, logLevel string) err
 	}
 
 	if opts.AdminPassword == "" {
-		opts.AdminPassword = opts.Getenv(adminPasswordEnv)
+		// A secret mounted from a file often ends with a line break, which
+		// the CLI also drops from MFPDEV_PASSWORD.
+		opts.AdminPassword = strings.TrimRight(opts.Getenv(adminPasswordEnv), "\r\n")
 	}
 	if opts.AdminUser != "" && opts.AdminPassword == "" {
 		return cmdutil.Usagef("--admin-user %s has no password: set --admin-password or %s", opts.AdminUser, adminPasswordEnv)
@@ -286,7 +288,7 @@ func startRun(opts *StartOptions) error {
 	}
 	defer listener.Close()
 
-	users, err := opts.users(logger)
+	users, devUser, err := opts.users()
 	if err != nil {
 		return err
 	}
@@ -307,6 +309,10 @@ func startRun(opts *StartOptions) error {
 		return err
 	}
 	defer unlock()
+	if devUser {
+		logger.Warn("no users configured: created user admin with password admin; set --admin-password or --users before exposing the server",
+			"addr", opts.Addr)
+	}
 	meta, blobs, closeStore, err := opts.Store.open(opts.Context, dataDir, opts.Getenv)
 	if err != nil {
 		return err
@@ -412,51 +418,55 @@ func newLogger(w io.Writer, format string, level slog.Level) *slog.Logger {
 }
 
 // users returns the admin from the flags and the users of --users. With
-// neither, a server on a loopback address gets admin/admin.
-func (opts *StartOptions) users(logger *slog.Logger) ([]updateserver.User, error) {
-	var users []updateserver.User
+// neither, a server on a loopback address gets the development user
+// admin/admin, and dev is true.
+func (opts *StartOptions) users() (users []updateserver.User, dev bool, err error) {
 	if opts.AdminPassword != "" {
 		u, err := updateserver.NewUser(opts.AdminUser, updateserver.RoleAdmin, opts.AdminPassword)
 		if err != nil {
-			return nil, cmdutil.Usagef("--admin-user: %v", err)
+			return nil, false, cmdutil.Usagef("--admin-user: %v", err)
 		}
 		users = append(users, u)
 	}
 	if opts.UsersFile != "" {
 		f, err := os.Open(opts.UsersFile)
 		if err != nil {
-			return nil, fmt.Errorf("read users: %w", err)
+			return nil, false, fmt.Errorf("read users: %w", err)
 		}
 		defer f.Close()
 		fromFile, err := updateserver.ParseUsers(opts.UsersFile, f)
 		if err != nil {
-			return nil, fmt.Errorf("read users: %w", err)
+			return nil, false, fmt.Errorf("read users: %w", err)
 		}
-		// An empty file must not fall back to the development login below.
-		if len(fromFile) == 0 {
-			return nil, cmdutil.Usagef("--users %s defines no user: add a line NAME:ROLE:HASH per user (mfpdev server hash-password prints the HASH)", opts.UsersFile)
+		// An empty file and no --admin-password must not fall back to the
+		// development login below.
+		if len(fromFile) == 0 && len(users) == 0 {
+			return nil, false, cmdutil.Usagef("--users %s defines no user: add a line NAME:ROLE:HASH per user (mfpdev server hash-password prints the HASH)", opts.UsersFile)
 		}
 		users = append(users, fromFile...)
 	}
 	if err := checkUniqueUsers(users); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if len(users) > 0 {
-		return users, nil
+		return users, false, nil
 	}
 
 	if !isLoopback(opts.Addr) {
-		return nil, cmdutil.Usagef("no admin credentials for a server listening on %s: set --admin-password (or %s) or --users, or listen on 127.0.0.1",
+		return nil, false, cmdutil.Usagef("no admin credentials for a server listening on %s: set --admin-password (or %s) or --users, or listen on 127.0.0.1",
 			opts.Addr, adminPasswordEnv)
 	}
-	u, err := updateserver.NewUser("admin", updateserver.RoleAdmin, "admin")
+	u, err := updateserver.NewUser(devLogin, updateserver.RoleAdmin, devLogin)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	logger.Warn("no users configured: created user admin with password admin; set --admin-password or --users before exposing the server",
-		"addr", opts.Addr)
-	return []updateserver.User{u}, nil
+	return []updateserver.User{u}, true, nil
 }
+
+// devLogin is the user name and password of the development user that a
+// loopback server without configured users gets.
+const devLogin = "admin"
+
 
 // checkUniqueUsers rejects a --users file that defines the --admin-user,
 // before the server creates anything.

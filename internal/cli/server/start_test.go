@@ -397,3 +397,13 @@ func TestHashPasswordTooLong(t *testing.T) {
 		t.Errorf("printed %q despite the error", out.String())
 	}
 }
+
+func TestStartAdminPasswordTrimsLineBreak(t *testing.T) {
+	opts, err := parseStart(t, map[string]string{adminPasswordEnv: "s3cret\n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opts.AdminPassword != "s3cret" {
+		t.Errorf("admin password %q, want %q", opts.AdminPassword, "s3cret")
+	}
+}
