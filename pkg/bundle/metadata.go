@@ -15,9 +15,14 @@ const MetadataName = "mfpdev-metadata.json"
 // device copies from its current web resources.
 const DDUScriptName = "ddu.script"
 
-// FormatVersion is the metadata format version this package writes and
-// reads. Version 2 stores the digests as a table (see Digests).
+// FormatVersion is the metadata format version this package writes.
+// Version 2 stores the digests as a table (see Digests). Version 1, which
+// this package still reads, listed one object per file.
 const FormatVersion = 2
+
+// oldestFormatVersion is the oldest metadata format version this package
+// reads, so that archives built and stored before version 2 keep working.
+const oldestFormatVersion = 1
 
 // Metadata describes the web resources in an archive. The JSON field names
 // and their order are part of the archive format.
@@ -104,8 +109,17 @@ func (d Digests) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON decodes a digest table, rejecting one whose columns do not
-// line up.
+// line up, or the list of {path, size, sha256} objects of format version 1.
 func (d *Digests) UnmarshalJSON(data []byte) error {
+	if trimmed := bytes.TrimSpace(data); len(trimmed) > 0 && trimmed[0] == '[' {
+		var list []FileDigest
+		if err := json.Unmarshal(trimmed, &list); err != nil {
+			return err
+		}
+		*d = list
+		return nil
+	}
+
 	var table digestTable
 	if err := json.Unmarshal(data, &table); err != nil {
 		return err
@@ -156,6 +170,15 @@ func parseMetadata(b []byte) (*Metadata, []string) {
 		return nil, []string{fmt.Sprintf("invalid JSON: %v", err)}
 	}
 
+	// An unknown version may lay out any field differently, so it is the
+	// only problem worth reporting.
+	if raw, ok := fields["formatVersion"]; ok {
+		var version int
+		if err := json.Unmarshal(raw, &version); err == nil && (version < oldestFormatVersion || version > FormatVersion) {
+			return nil, []string{fmt.Sprintf("formatVersion %d not supported (this version reads %d to %d)", version, oldestFormatVersion, FormatVersion)}
+		}
+	}
+
 	var problems []string
 	for _, name := range requiredMetadataFields {
 		raw, ok := fields[name]
@@ -167,10 +190,6 @@ func parseMetadata(b []byte) (*Metadata, []string) {
 	var m Metadata
 	if err := json.Unmarshal(b, &m); err != nil {
 		return nil, append(problems, fmt.Sprintf("invalid field: %v", err))
-	}
-
-	if _, ok := fields["formatVersion"]; ok && m.FormatVersion != FormatVersion {
-		problems = append(problems, fmt.Sprintf("formatVersion %d not supported (this version reads %d)", m.FormatVersion, FormatVersion))
 	}
 
 	for _, name := range []struct {

@@ -52,7 +52,7 @@ func TestDigestsJSONRejectsMisalignedTable(t *testing.T) {
 		{"sizes short", `{"paths":["a"],"content":[0],"sizes":[],"sha256":[` + sha + `]}`, "0 sizes for 1 SHA-256s"},
 		{"index too large", `{"paths":["a"],"content":[1],"sizes":[1],"sha256":[` + sha + `]}`, `content index 1 of "a" is outside the 1 SHA-256s`},
 		{"index negative", `{"paths":["a"],"content":[-1],"sizes":[1],"sha256":[` + sha + `]}`, `content index -1 of "a"`},
-		{"list form", `[{"path":"a","size":1,"sha256":` + sha + `}]`, "cannot unmarshal array"},
+		{"list of numbers", `[1, 2]`, "cannot unmarshal number"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -63,6 +63,47 @@ func TestDigestsJSONRejectsMisalignedTable(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error %q, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestDigestsJSONReadsListForm(t *testing.T) {
+	sha := strings.Repeat("d", 64)
+	var digests Digests
+	if err := json.Unmarshal([]byte(` [{"path":"a.js","size":1,"sha256":"`+sha+`"}]`), &digests); err != nil {
+		t.Fatal(err)
+	}
+	want := Digests{{Path: "a.js", Size: 1, SHA256: sha}}
+	if !slices.Equal(digests, want) {
+		t.Errorf("decoded %v, want %v", digests, want)
+	}
+}
+
+func TestParseMetadataVersions(t *testing.T) {
+	sha := strings.Repeat("e", 64)
+	fields := `"appId":"a.b","platform":"ios","appVersion":"1.0.0","pluginVersion":"8.0.1","platformVersion":"8.0.0","checksum":1,"size":1,"files":1,"unpackedSize":1`
+	tests := []struct {
+		name, json, wantProblem string
+	}{
+		{"version 2 table", `{"formatVersion":2,` + fields + `,"digests":{"paths":["a.js"],"content":[0],"sizes":[1],"sha256":["` + sha + `"]}}`, ""},
+		{"version 1 list", `{"formatVersion":1,` + fields + `,"digests":[{"path":"a.js","size":1,"sha256":"` + sha + `"}]}`, ""},
+		{"version 3", `{"formatVersion":3,` + fields + `,"digests":{"files":"new layout"}}`, "formatVersion 3 not supported (this version reads 1 to 2)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, problems := parseMetadata([]byte(tt.json))
+			if tt.wantProblem == "" {
+				if len(problems) > 0 {
+					t.Fatalf("problems %q, want none", problems)
+				}
+				if len(m.Digests) != 1 || m.Digests[0].SHA256 != sha {
+					t.Errorf("digests %v, want a.js with SHA-256 %s", m.Digests, sha)
+				}
+				return
+			}
+			if len(problems) != 1 || problems[0] != tt.wantProblem {
+				t.Errorf("problems %q, want only %q", problems, tt.wantProblem)
 			}
 		})
 	}
