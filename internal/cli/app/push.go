@@ -259,6 +259,9 @@ func explainRejectedLogin(err error, target *pushTarget, action string) error {
 	rejected := *httpErr
 	name, login := target.profile.Name, target.profile.Login
 	switch {
+	case target.passwordFrom == "prompt" && !target.configured:
+		rejected.Hint = fmt.Sprintf("the server rejected login %q with the password typed: check that password, "+
+			"or pass the right user with --login", login)
 	case (target.passwordFrom == "--password" || target.passwordFrom == config.EnvPassword) && !target.configured:
 		rejected.Hint = fmt.Sprintf("the server rejected login %q with the password from %s: check that password, "+
 			"or pass the right user with --login", login, target.passwordFrom)

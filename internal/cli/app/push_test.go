@@ -391,3 +391,22 @@ func TestPushURLRejectedPassword(t *testing.T) {
 		}
 	}
 }
+
+func TestPushURLRejectedPromptPassword(t *testing.T) {
+	srv := startUpdateServer(t, "deployer", "pw")
+	e := newPushEnv(t, true)
+	e.opts.URL, e.opts.Login = srv.URL, "deployer"
+	e.prompter.answer = "typo"
+
+	_, err := pushArchives(context.Background(), e.opts, []PushArchive{writeTestArchive(t, "android", "a")})
+	var auth *cmdutil.AuthError
+	if !errors.As(err, &auth) {
+		t.Fatalf("err = %v, want an AuthError", err)
+	}
+	if want := `rejected login "deployer" with the password typed`; !strings.Contains(err.Error(), want) {
+		t.Errorf("err %q lacks %q", err, want)
+	}
+	if strings.Contains(err.Error(), "built-in login") {
+		t.Errorf("err %q blames the built-in login", err)
+	}
+}
