@@ -65,6 +65,9 @@ and apply updates.`,
 	for _, add := range subcommands {
 		root.AddCommand(add(f))
 	}
+	// Cobra adds its completion command only when the root runs; add it now
+	// so that it gets the check below too.
+	root.InitDefaultCompletionCmd()
 	for _, cmd := range root.Commands() {
 		rejectUnknownSubcommands(cmd)
 	}
