@@ -51,3 +51,28 @@ func TestUpdateVerifiesSignature(t *testing.T) {
 		})
 	}
 }
+
+func TestUpdateReportsSigned(t *testing.T) {
+	key, err := signing.Generate(2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name    string
+		archive testArchive
+		want    bool
+	}{
+		{"signed", buildArchive(t, filesV2, testPlugin, key), true},
+		{"unsigned", buildArchive(t, filesV2, testPlugin, nil), false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			fake := startFake(t, tt.archive, serveArchive(tt.archive.Bytes))
+			www, _ := deviceFolder(t, filesV1)
+			// No PublicKey: the result still says whether there was a signature.
+			result := mustUpdate(t, newDevice(www, fake.URL), StatusSuccess)
+			if result.Signed != tt.want {
+				t.Errorf("Signed = %v, want %v", result.Signed, tt.want)
+			}
+		})
+	}
+}

@@ -43,6 +43,9 @@ type UpdateResult struct {
 	BytesDownloaded int64 `json:"bytesDownloaded"`
 	// Type is the update type the server offered (full or delta).
 	Type string `json:"type,omitempty"`
+	// Signed is true after SUCCESS when the applied archive carried a
+	// signature, whether or not Device.PublicKey checked it.
+	Signed bool `json:"signed,omitempty"`
 	// Reason is the check response's reason, and Message its explanation.
 	Reason  string `json:"reason,omitempty"`
 	Message string `json:"message,omitempty"`

@@ -69,10 +69,11 @@ func (d *Device) Update(ctx context.Context, progress Progress) (*UpdateResult, 
 		return fail(d.noteIntegrity(st, err))
 	}
 
-	if err := d.install(ctx, st, resp); err != nil {
+	signed, err := d.install(ctx, st, resp)
+	if err != nil {
 		return fail(d.noteIntegrity(st, err))
 	}
-	result.Status, result.Checksum = StatusSuccess, resp.Checksum
+	result.Status, result.Checksum, result.Signed = StatusSuccess, resp.Checksum, signed
 	return result, nil
 }
 
@@ -132,33 +133,35 @@ func (d *Device) fetchArchive(ctx context.Context, st *state, resp *protocol.Che
 }
 
 // install verifies the downloaded archive, unpacks it into a staging
-// folder and swaps it in, then deletes the download and clears the integrity flag.
-func (d *Device) install(ctx context.Context, st *state, resp *protocol.CheckResponse) error {
+// folder and swaps it in, then deletes the download and clears the
+// integrity flag. It reports whether the archive carried a signature.
+func (d *Device) install(ctx context.Context, st *state, resp *protocol.CheckResponse) (signed bool, err error) {
 	path := st.path(downloadName)
-	if _, err := d.verifyArchive(ctx, path, resp); err != nil {
-		return err
+	archive, err := d.verifyArchive(ctx, path, resp)
+	if err != nil {
+		return false, err
 	}
 
 	staging := fmt.Sprintf("%s%d", stagingStem, resp.Checksum)
 	if err := os.RemoveAll(st.path(staging)); err != nil {
-		return err
+		return false, err
 	}
 	if err := unpack(ctx, path, st.path(staging), st.www, resp.Checksum); err != nil {
 		os.RemoveAll(st.path(staging))
-		return err
+		return false, err
 	}
 	if err := ctx.Err(); err != nil {
 		os.RemoveAll(st.path(staging))
-		return &Failure{Status: StatusCanceled, Err: err}
+		return false, &Failure{Status: StatusCanceled, Err: err}
 	}
 
 	// From here on the context is ignored: stopping half-way through the
 	// swap would only leave work for the next run.
 	if err := st.swap(staging, resp.Checksum); err != nil {
-		return err
+		return false, err
 	}
 
-	return st.completeInstall(resp.Checksum)
+	return archive.Signed, st.completeInstall(resp.Checksum)
 }
 
 // noteIntegrity sets the integrity-failure flag when err is

@@ -125,7 +125,9 @@ func updateRun(cmd *cobra.Command, opts *UpdateOptions) error {
 	} else {
 		printResult(opts, result, err)
 	}
-	if err == nil && result.Status == client.StatusSuccess && d.PublicKey == nil {
+	// An unsigned archive has no signature to check, so only a signed one
+	// left unchecked is worth a note.
+	if err == nil && result.Status == client.StatusSuccess && result.Signed && d.PublicKey == nil {
 		fmt.Fprintln(opts.IO.ErrOut, signatureNote(opts.projectConfigPath))
 	}
 	return exitError(result, err)
