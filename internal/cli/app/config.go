@@ -6,8 +6,8 @@ import (
 	"encoding/pem"
 	"fmt"
 	"path/filepath"
-	"sort"
 	"slices"
+	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"

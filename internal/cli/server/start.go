@@ -467,7 +467,6 @@ func (opts *StartOptions) users() (users []updateserver.User, dev bool, err erro
 // loopback server without configured users gets.
 const devLogin = "admin"
 
-
 // checkUniqueUsers rejects a --users file that defines the --admin-user,
 // before the server creates anything.
 func checkUniqueUsers(users []updateserver.User) error {
