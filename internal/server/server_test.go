@@ -162,10 +162,10 @@ func TestUploadCheckDownload(t *testing.T) {
 		}
 	})
 	t.Run("made-up type", func(t *testing.T) {
-		for _, made := range []string{"aaa", "bbb"} {
-			resp, _ := get(t, http.MethodGet, strings.Replace(link, "/full?", "/"+made+"?", 1), nil)
+		for _, madeUp := range []string{"aaa", "bbb"} {
+			resp, _ := get(t, http.MethodGet, strings.Replace(link, "/full?", "/"+madeUp+"?", 1), nil)
 			if resp.StatusCode != http.StatusNotFound {
-				t.Errorf("type %s: status %d, want 404", made, resp.StatusCode)
+				t.Errorf("type %s: status %d, want 404", madeUp, resp.StatusCode)
 			}
 		}
 	})

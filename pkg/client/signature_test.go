@@ -68,7 +68,7 @@ func TestUpdateReportsSigned(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			fake := startFake(t, tt.archive, serveArchive(tt.archive.Bytes))
 			www, _ := deviceFolder(t, filesV1)
-			// No PublicKey: the result still says whether there was a signature.
+			// Without a PublicKey, the result still reports whether there was a signature.
 			result := mustUpdate(t, newDevice(www, fake.URL), StatusSuccess)
 			if result.Signed != tt.want {
 				t.Errorf("Signed = %v, want %v", result.Signed, tt.want)

@@ -3,10 +3,8 @@ package app
 import (
 	"context"
 	"crypto/rsa"
-	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
@@ -279,15 +277,7 @@ func findProjectRoot(f *cmdutil.Factory, dir string) (string, error) {
 		return cordova.Find(wd)
 	}
 
-	// Find's own advice is to pass --project, which the user just did.
-	if info, err := os.Stat(dir); err != nil || !info.IsDir() {
-		return "", cmdutil.Usagef("--project %s is not an existing folder: pass the folder of the Cordova project", dir)
-	}
-	root, err := cordova.Find(dir)
-	if errors.Is(err, cordova.ErrNoConfig) {
-		return "", cmdutil.Usagef("--project %s: %w in that folder or any parent folder: check the path of the Cordova project", dir, cordova.ErrNoConfig)
-	}
-	return root, err
+	return cmdutil.FindProject(dir)
 }
 
 // loadSigningKey reads --sign-key. A keystore's password comes from

@@ -5,7 +5,6 @@ import (
 	"crypto/rsa"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -184,27 +183,12 @@ func trustedKey(ctx context.Context, opts *VerifyOptions) (*rsa.PublicKey, strin
 	return key, configPath, nil
 }
 
-// findProject returns the root of the Cordova project that --project names.
-// Its errors name the --project folder and ask to check that path, where
-// the errors of cordova.Find would advise passing --project again.
+// findProject returns the root of the Cordova project that --project names,
+// adding --public-key to the ways out when there is none.
 func findProject(dir string) (string, error) {
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return "", fmt.Errorf("--project %s: %w", dir, err)
-	}
-	info, err := os.Stat(abs)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return "", cmdutil.Usagef("--project %s: folder not found: check the path of the Cordova project", abs)
-	case err != nil:
-		return "", fmt.Errorf("--project: %w", err)
-	case !info.IsDir():
-		return "", cmdutil.Usagef("--project %s: not a folder: give the folder of the Cordova project", abs)
-	}
-
-	root, err := cordova.Find(abs)
+	root, err := cmdutil.FindProject(dir)
 	if errors.Is(err, cordova.ErrNoConfig) {
-		return "", cmdutil.Usagef("--project %s: %w in that folder or any parent folder: check the path of the Cordova project, or pass --public-key instead", abs, cordova.ErrNoConfig)
+		return "", &cmdutil.UsageError{Err: fmt.Errorf("%w, or pass --public-key instead", err)}
 	}
 	return root, err
 }

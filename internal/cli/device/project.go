@@ -2,9 +2,7 @@ package device
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -89,19 +87,7 @@ func (o *deviceOptions) loadProject(ctx context.Context) (*cordova.Project, erro
 		return cordova.Load(ctx, root)
 	}
 
-	info, err := os.Stat(o.ProjectDir)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return nil, cmdutil.Usagef("--project %s: folder not found: check the path of the Cordova project", o.ProjectDir)
-	case err != nil:
-		return nil, fmt.Errorf("--project: %w", err)
-	case !info.IsDir():
-		return nil, cmdutil.Usagef("--project %s: not a folder: name the folder of the Cordova project", o.ProjectDir)
-	}
-	root, err := cordova.Find(o.ProjectDir)
-	if errors.Is(err, cordova.ErrNoConfig) {
-		return nil, cmdutil.Usagef("--project %s: no config.xml found in that folder or any parent folder: check the path of the Cordova project", o.ProjectDir)
-	}
+	root, err := cmdutil.FindProject(o.ProjectDir)
 	if err != nil {
 		return nil, err
 	}
