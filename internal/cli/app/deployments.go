@@ -36,10 +36,16 @@ func (s *serverFlags) register(cmd *cobra.Command) {
 
 // check rejects flag combinations that name the server twice.
 func (s *serverFlags) check(args []string) error {
-	if s.URL != "" && len(args) > 0 {
+	return checkServerFlags(s.URL, s.Login, args)
+}
+
+// checkServerFlags rejects a --url given with a server profile in args,
+// and a --login given without --url.
+func checkServerFlags(url, login string, args []string) error {
+	if url != "" && len(args) > 0 {
 		return cmdutil.Usagef("name either a server profile (%q) or --url, not both", args[0])
 	}
-	if s.Login != "" && s.URL == "" {
+	if login != "" && url == "" {
 		return cmdutil.Usagef("--login goes with --url; a server profile has its own login (mfpdev server edit NAME --login ID)")
 	}
 	return nil

@@ -111,11 +111,8 @@ local server http://localhost:9080 with admin/admin.
 			if opts.Build && (opts.Password != "" || opts.URL != "" || opts.Login != "") {
 				return cmdutil.Usagef("--build uploads nothing, so --url, --login and --password do not apply")
 			}
-			if opts.URL != "" && len(args) > 0 {
-				return cmdutil.Usagef("name either a server profile (%q) or --url, not both", args[0])
-			}
-			if opts.Login != "" && opts.URL == "" {
-				return cmdutil.Usagef("--login goes with --url; a server profile has its own login (mfpdev server edit NAME --login ID)")
+			if err := checkServerFlags(opts.URL, opts.Login, args); err != nil {
+				return err
 			}
 			if opts.Build && len(args) > 0 {
 				return cmdutil.Usagef("--build writes archives without uploading them, so it takes no server profile (got %q)", args[0])
