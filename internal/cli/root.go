@@ -75,17 +75,11 @@ and apply updates.`,
 }
 
 // rejectUnknownSubcommands gives every command group below cmd that has
-// no RunE of its own one that fails on an unknown subcommand. Without it,
-// cobra prints the group's help and exits 0 for a mistyped subcommand, so
-// a script never notices the typo.
+// no RunE of its own cmdutil.RunGroup, which fails on an unknown
+// subcommand.
 func rejectUnknownSubcommands(cmd *cobra.Command) {
 	if cmd.HasSubCommands() && cmd.Run == nil && cmd.RunE == nil {
-		cmd.RunE = func(cmd *cobra.Command, args []string) error {
-			if len(args) > 0 {
-				return cmdutil.Usagef("unknown command %q for %q: run %q for the list", args[0], cmd.CommandPath(), cmd.CommandPath()+" --help")
-			}
-			return cmd.Help()
-		}
+		cmd.RunE = cmdutil.RunGroup
 	}
 	for _, sub := range cmd.Commands() {
 		rejectUnknownSubcommands(sub)

@@ -3,6 +3,8 @@ package cmdutil
 import (
 	"errors"
 	"fmt"
+
+	"github.com/spf13/cobra"
 )
 
 // ExitCode is the status mfpdev exits with.
@@ -67,4 +69,14 @@ var ErrCancelled = errors.New("interrupted")
 // mfpdev cannot prompt for it.
 func FlagRequiredError(flag string) error {
 	return Usagef("%s required when not running interactively", flag)
+}
+
+// RunGroup is the RunE of a command group: it prints the group's help, or
+// fails on an unknown subcommand. Without a RunE, cobra prints the help and
+// exits 0 for a mistyped subcommand, so a script never notices the typo.
+func RunGroup(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return Usagef("unknown command %q for %q: run %q for the list", args[0], cmd.CommandPath(), cmd.CommandPath()+" --help")
+	}
+	return cmd.Help()
 }

@@ -34,14 +34,7 @@ release: keep the private key safe and backed up.
 
   # Print the config.xml value of an existing key, certificate or keystore
   mfpdev keys public signing.p12`,
-		// Without RunE, cobra prints the help and exits 0 for a mistyped
-		// subcommand.
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) > 0 {
-				return cmdutil.Usagef("unknown command %q for %q: run %q for the list", args[0], cmd.CommandPath(), cmd.CommandPath()+" --help")
-			}
-			return cmd.Help()
-		},
+		RunE: cmdutil.RunGroup,
 	}
 
 	cmd.AddCommand(NewCmdGenerate(f, nil))
